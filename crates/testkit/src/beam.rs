@@ -189,7 +189,7 @@ impl BeamNode {
         spawn_reader(stdout, shared.clone(), true);
         spawn_reader(stderr, shared.clone(), false);
         let node = format!("{}@{}", opts.name, hostname());
-        let mut beam = BeamNode {
+        let beam = BeamNode {
             opts,
             node,
             child,
