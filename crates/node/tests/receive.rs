@@ -1,0 +1,127 @@
+//! Selective receive: order of non-matching messages, timeouts, save-pointer behaviour.
+
+mod common;
+use common::*;
+use ferl::{Node, Term};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn selective_receive_keeps_order_of_others() {
+    let node = Node::local("recv@test", 1);
+    let got = in_process(&node, |mut p| async move {
+        for i in 0..10 {
+            p.send(p.pid(), Term::Int(i));
+        }
+        let five = p
+            .receive_match(|t| (t.as_int() == Some(5)).then_some(5), None)
+            .await;
+        let mut rest = Vec::new();
+        while let Some(t) = p.receive_timeout(Duration::ZERO).await {
+            rest.push(t.as_int().unwrap());
+        }
+        (five, rest)
+    })
+    .await;
+    assert_eq!(got.0, Some(5));
+    assert_eq!(got.1, vec![0, 1, 2, 3, 4, 6, 7, 8, 9]);
+}
+
+#[tokio::test]
+async fn receive_timeout_expires_and_leaves_mailbox() {
+    let node = Node::local("recv2@test", 1);
+    let (res, waited, len) = in_process(&node, |mut p| async move {
+        p.send(p.pid(), atom("other"));
+        let t0 = Instant::now();
+        let res = p
+            .receive_if(|t| t.is_atom("wanted"), Some(Duration::from_millis(50)))
+            .await;
+        (res, t0.elapsed(), p.mailbox_len())
+    })
+    .await;
+    assert!(res.is_none());
+    assert!(waited >= Duration::from_millis(50), "{waited:?}");
+    assert_eq!(len, 1, "non-matching message stays");
+}
+
+#[tokio::test]
+async fn receive_waits_for_later_message() {
+    let node = Node::local("recv3@test", 1);
+    let res = in_process(&node, |mut p| async move {
+        let me = p.pid();
+        p.spawn(move |p2| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            p2.send(me, atom("late"));
+        });
+        p.receive_timeout(Duration::from_secs(5)).await
+    })
+    .await;
+    assert!(res.unwrap().is_atom("late"));
+}
+
+#[tokio::test]
+async fn after_zero_does_not_wait() {
+    let node = Node::local("recv4@test", 1);
+    let res = in_process(&node, |mut p| async move {
+        p.receive_timeout(Duration::ZERO).await
+    })
+    .await;
+    assert!(res.is_none());
+}
+
+/// 100k non-matching messages arrive while the receiver waits for the last one: with a save
+/// pointer each wakeup only scans new messages (O(n) in total, not O(n^2)).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_pointer_long_mailbox() {
+    const N: i64 = 100_000;
+    let node = Node::local("recv5@test", 1);
+    let t0 = Instant::now();
+    let (found, left) = in_process(&node, |mut p| async move {
+        let me = p.pid();
+        p.spawn(move |p2| async move {
+            for i in 0..N {
+                p2.send(me, Term::Int(i));
+                // Yield after every message so the receiver wakes (and scans) very often.
+                tokio::task::yield_now().await;
+            }
+            p2.send(me, atom("last"));
+        });
+        let found = p.receive_if(|t| t.is_atom("last"), None).await;
+        (found, p.mailbox_len())
+    })
+    .await;
+    assert!(found.unwrap().is_atom("last"));
+    assert_eq!(left, N as usize);
+    // O(n^2) over 100k would be ~5e9 term inspections (minutes); O(n) takes milliseconds.
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+#[tokio::test]
+async fn typed_receive_skips_other_messages() {
+    let node = Node::local("recv6@test", 1);
+    let (pt, len) = in_process(&node, |mut p| async move {
+        p.send(p.pid(), atom("noise"));
+        let t = etf::to_term(&point_out()).unwrap();
+        p.send(p.pid(), t);
+        let pt = p.receive_as::<Point>(Some(Duration::from_secs(1))).await;
+        (pt, p.mailbox_len())
+    })
+    .await;
+    assert_eq!(pt, Some(Point { x: 1, y: 2 }));
+    assert_eq!(len, 1);
+}
+
+#[derive(serde::Serialize)]
+struct PointOut {
+    x: i64,
+    y: i64,
+}
+
+fn point_out() -> PointOut {
+    PointOut { x: 1, y: 2 }
+}
