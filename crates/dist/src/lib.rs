@@ -1,1 +1,31 @@
-//! dist
+//! ferl-dist: the Erlang distribution protocol (v6, OTP 25): flags, cookie, the handshake as
+//! sans-I/O state machines, 4-byte framing and control messages, plus a small tokio driver per
+//! connection and a connection table that applies `net_kernel`'s simultaneous-connect rules.
+//!
+//! Layers, bottom up:
+//! - sans-I/O: [`flags`], [`cookie`], [`handshake_msg`] + [`handshake`] (`Initiator`,
+//!   `Acceptor`), [`frame`], [`control`] (`ControlMessage`, `Message`).
+//! - tokio: [`handshake_io`] (`connect`, `accept`, with the 7 s per-step setup timeout),
+//!   [`connection`] (`spawn` -> `ConnectionHandle`, reader/writer/ticker tasks, `Event`s).
+//! - [`net`]: `Net`, a table keyed by peer name: `connect`, `accept`/`serve`, `get`, `peers`;
+//!   at most one connection per peer, every connection's events on one channel.
+
+pub mod connection;
+pub mod control;
+pub mod cookie;
+pub mod flags;
+pub mod frame;
+pub mod handshake;
+pub mod handshake_io;
+pub mod handshake_msg;
+pub mod net;
+
+pub use connection::{CloseReason, Closed, ConnectionConfig, ConnectionHandle, Event, Malformed};
+pub use control::{ControlError, ControlMessage, Message, ProcRef};
+pub use cookie::{Cookie, CookieError};
+pub use frame::{Frame, FrameError};
+pub use handshake::{
+    AcceptDecision, Acceptor, HandshakeConfig, HandshakeError, Initiator, Outcome, Step,
+};
+pub use handshake_io::{AcceptAll, AcceptPolicy, Established, SetupConfig, SetupError};
+pub use net::{Net, NetError};

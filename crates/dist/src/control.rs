@@ -1,0 +1,592 @@
+//! Control messages (`erl_dist_protocol` §"Protocol between connected nodes"): every tag OTP 25
+//! can send, as typed Rust values; the `_TT` variants fold into their base with `token: Some(..)`.
+//! Decoding from a pass-through packet is total; encoding writes a whole 4-byte-framed packet.
+
+use crate::frame::PASS_THROUGH;
+use bytes::{BufMut, Bytes, BytesMut};
+use etf::{Atom, DecodeError, Decoder, Pid, Ref, Term};
+
+/// A process named either by pid or by registered name (monitor targets, DOWN senders).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcRef {
+    Pid(Pid),
+    Name(Atom),
+}
+
+impl ProcRef {
+    fn to_term(self) -> Term {
+        match self {
+            ProcRef::Pid(p) => Term::Pid(p),
+            ProcRef::Name(a) => Term::Atom(a),
+        }
+    }
+}
+
+/// One control message. `token` is the seq-trace token of the `_TT` variants (`None` for the
+/// base tag). Messages marked "+ payload" travel with a second term in `Message::payload`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ControlMessage {
+    /// 1 `{1, From, To}`
+    Link { from: Pid, to: Pid },
+    /// 2 / 12 `{2, '', To}` + message
+    Send { to: Pid, token: Option<Term> },
+    /// 3 / 13 `{3, From, To, Reason}`
+    Exit {
+        from: Pid,
+        to: Pid,
+        reason: Term,
+        token: Option<Term>,
+    },
+    /// 4 `{4, From, To}` (old unlink, without UNLINK_ID)
+    Unlink { from: Pid, to: Pid },
+    /// 5 `{5}`
+    NodeLink,
+    /// 6 / 16 `{6, From, '', ToName}` + message
+    RegSend {
+        from: Pid,
+        to: Atom,
+        token: Option<Term>,
+    },
+    /// 7 `{7, From, To}`
+    GroupLeader { from: Pid, to: Pid },
+    /// 8 / 18 `{8, From, To, Reason}`
+    Exit2 {
+        from: Pid,
+        to: Pid,
+        reason: Term,
+        token: Option<Term>,
+    },
+    /// 19 `{19, From, PidOrName, Ref}`
+    MonitorP {
+        from: Pid,
+        to: ProcRef,
+        reference: Ref,
+    },
+    /// 20 `{20, From, PidOrName, Ref}`
+    DemonitorP {
+        from: Pid,
+        to: ProcRef,
+        reference: Ref,
+    },
+    /// 21 `{21, PidOrName, To, Ref, Reason}` (a DOWN)
+    MonitorPExit {
+        from: ProcRef,
+        to: Pid,
+        reference: Ref,
+        reason: Term,
+    },
+    /// 22 / 23 `{22, From, To}` + message
+    SendSender {
+        from: Pid,
+        to: Pid,
+        token: Option<Term>,
+    },
+    /// 24 / 25 `{24, From, To}` + reason
+    PayloadExit {
+        from: Pid,
+        to: Pid,
+        token: Option<Term>,
+    },
+    /// 26 / 27 `{26, From, To}` + reason
+    PayloadExit2 {
+        from: Pid,
+        to: Pid,
+        token: Option<Term>,
+    },
+    /// 28 `{28, PidOrName, To, Ref}` + reason (a DOWN)
+    PayloadMonitorPExit {
+        from: ProcRef,
+        to: Pid,
+        reference: Ref,
+    },
+    /// 29 / 30 `{29, ReqId, From, GroupLeader, {M, F, Arity}, Opts}` + args
+    SpawnRequest {
+        req_id: Ref,
+        from: Pid,
+        group_leader: Pid,
+        module: Atom,
+        function: Atom,
+        arity: u32,
+        opts: Term,
+        token: Option<Term>,
+    },
+    /// 31 / 32 `{31, ReqId, To, Flags, PidOrError}`
+    SpawnReply {
+        req_id: Ref,
+        to: Pid,
+        flags: i64,
+        result: Term,
+        token: Option<Term>,
+    },
+    /// 33 / 34 `{33, From, Alias}` + message
+    AliasSend {
+        from: Pid,
+        alias: Ref,
+        token: Option<Term>,
+    },
+    /// 35 `{35, Id, From, To}`
+    UnlinkId { id: u64, from: Pid, to: Pid },
+    /// 36 `{36, Id, From, To}`
+    UnlinkIdAck { id: u64, from: Pid, to: Pid },
+}
+
+/// A decoded packet: the control message and, for the kinds that carry one, the payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub control: ControlMessage,
+    pub payload: Option<Term>,
+}
+
+/// What was wrong with a control packet.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("undecodable control term: {0}")]
+    Term(#[from] DecodeError),
+    #[error("control message is not a tuple with an integer tag")]
+    NotATuple,
+    #[error("unknown control message tag {0}")]
+    UnknownTag(i64),
+    #[error("control message tag {tag}: arity {arity} is wrong")]
+    BadArity { tag: i64, arity: usize },
+    #[error("control message tag {tag}: field {field} has the wrong type")]
+    BadField { tag: i64, field: usize },
+    #[error("control message tag {0} needs a payload and has none")]
+    MissingPayload(i64),
+    #[error("control message tag {0} carries no payload but one follows")]
+    UnexpectedPayload(i64),
+    #[error("{0} bytes left after the payload")]
+    Trailing(usize),
+}
+
+fn pid(t: &[Term], i: usize, tag: i64) -> Result<Pid, ControlError> {
+    match t.get(i) {
+        Some(Term::Pid(p)) => Ok(*p),
+        _ => Err(ControlError::BadField { tag, field: i }),
+    }
+}
+
+fn atom(t: &[Term], i: usize, tag: i64) -> Result<Atom, ControlError> {
+    match t.get(i) {
+        Some(Term::Atom(a)) => Ok(*a),
+        _ => Err(ControlError::BadField { tag, field: i }),
+    }
+}
+
+fn reference(t: &[Term], i: usize, tag: i64) -> Result<Ref, ControlError> {
+    match t.get(i) {
+        Some(Term::Ref(r)) => Ok(*r),
+        _ => Err(ControlError::BadField { tag, field: i }),
+    }
+}
+
+fn proc_ref(t: &[Term], i: usize, tag: i64) -> Result<ProcRef, ControlError> {
+    match t.get(i) {
+        Some(Term::Pid(p)) => Ok(ProcRef::Pid(*p)),
+        Some(Term::Atom(a)) => Ok(ProcRef::Name(*a)),
+        _ => Err(ControlError::BadField { tag, field: i }),
+    }
+}
+
+fn term(t: &[Term], i: usize, tag: i64) -> Result<Term, ControlError> {
+    t.get(i)
+        .cloned()
+        .ok_or(ControlError::BadField { tag, field: i })
+}
+
+fn uint(t: &[Term], i: usize, tag: i64) -> Result<u64, ControlError> {
+    match t.get(i) {
+        Some(Term::Int(n)) if *n >= 0 => Ok(*n as u64),
+        Some(Term::Big(b)) => b
+            .to_i128()
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or(ControlError::BadField { tag, field: i }),
+        _ => Err(ControlError::BadField { tag, field: i }),
+    }
+}
+
+/// Whether a tag travels with a payload term.
+fn has_payload(tag: i64) -> bool {
+    matches!(
+        tag,
+        2 | 6 | 12 | 16 | 22 | 23 | 24 | 25 | 26 | 27 | 28 | 29 | 30 | 33 | 34
+    )
+}
+
+/// The arity (including the tag) each known tag must have.
+fn arity(tag: i64) -> Option<usize> {
+    Some(match tag {
+        5 => 1,
+        1 | 2 | 4 | 7 | 22 | 24 | 26 | 33 => 3,
+        3 | 6 | 8 | 12 | 19 | 20 | 23 | 25 | 27 | 28 | 34 | 35 | 36 => 4,
+        13 | 16 | 18 | 21 | 31 => 5,
+        29 | 32 => 6,
+        30 => 7,
+        _ => return None,
+    })
+}
+
+impl ControlMessage {
+    /// The wire tag (the `_TT` tag when a token is present).
+    pub fn tag(&self) -> u8 {
+        use ControlMessage::*;
+        let tt = |t: &Option<Term>, base: u8, traced: u8| if t.is_some() { traced } else { base };
+        match self {
+            Link { .. } => 1,
+            Send { token, .. } => tt(token, 2, 12),
+            Exit { token, .. } => tt(token, 3, 13),
+            Unlink { .. } => 4,
+            NodeLink => 5,
+            RegSend { token, .. } => tt(token, 6, 16),
+            GroupLeader { .. } => 7,
+            Exit2 { token, .. } => tt(token, 8, 18),
+            MonitorP { .. } => 19,
+            DemonitorP { .. } => 20,
+            MonitorPExit { .. } => 21,
+            SendSender { token, .. } => tt(token, 22, 23),
+            PayloadExit { token, .. } => tt(token, 24, 25),
+            PayloadExit2 { token, .. } => tt(token, 26, 27),
+            PayloadMonitorPExit { .. } => 28,
+            SpawnRequest { token, .. } => tt(token, 29, 30),
+            SpawnReply { token, .. } => tt(token, 31, 32),
+            AliasSend { token, .. } => tt(token, 33, 34),
+            UnlinkId { .. } => 35,
+            UnlinkIdAck { .. } => 36,
+        }
+    }
+
+    /// Whether this message must travel with a payload term.
+    pub fn needs_payload(&self) -> bool {
+        has_payload(self.tag() as i64)
+    }
+
+    /// Parses a control tuple.
+    pub fn from_term(ctrl: &Term) -> Result<ControlMessage, ControlError> {
+        use ControlMessage::*;
+        let t = ctrl.as_tuple().ok_or(ControlError::NotATuple)?;
+        let tag = match t.first() {
+            Some(Term::Int(n)) => *n,
+            _ => return Err(ControlError::NotATuple),
+        };
+        let want = arity(tag).ok_or(ControlError::UnknownTag(tag))?;
+        if t.len() != want {
+            return Err(ControlError::BadArity {
+                tag,
+                arity: t.len(),
+            });
+        }
+        let tok = |i: usize| term(t, i, tag).map(Some);
+        Ok(match tag {
+            1 => Link {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+            },
+            2 => Send {
+                to: pid(t, 2, tag)?,
+                token: None,
+            },
+            12 => Send {
+                to: pid(t, 2, tag)?,
+                token: tok(3)?,
+            },
+            3 => Exit {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                reason: term(t, 3, tag)?,
+                token: None,
+            },
+            13 => Exit {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                token: tok(3)?,
+                reason: term(t, 4, tag)?,
+            },
+            4 => Unlink {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+            },
+            5 => NodeLink,
+            6 => RegSend {
+                from: pid(t, 1, tag)?,
+                to: atom(t, 3, tag)?,
+                token: None,
+            },
+            16 => RegSend {
+                from: pid(t, 1, tag)?,
+                to: atom(t, 3, tag)?,
+                token: tok(4)?,
+            },
+            7 => GroupLeader {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+            },
+            8 => Exit2 {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                reason: term(t, 3, tag)?,
+                token: None,
+            },
+            18 => Exit2 {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                token: tok(3)?,
+                reason: term(t, 4, tag)?,
+            },
+            19 => MonitorP {
+                from: pid(t, 1, tag)?,
+                to: proc_ref(t, 2, tag)?,
+                reference: reference(t, 3, tag)?,
+            },
+            20 => DemonitorP {
+                from: pid(t, 1, tag)?,
+                to: proc_ref(t, 2, tag)?,
+                reference: reference(t, 3, tag)?,
+            },
+            21 => MonitorPExit {
+                from: proc_ref(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                reference: reference(t, 3, tag)?,
+                reason: term(t, 4, tag)?,
+            },
+            22 | 23 => SendSender {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                token: if tag == 23 { tok(3)? } else { None },
+            },
+            24 | 25 => PayloadExit {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                token: if tag == 25 { tok(3)? } else { None },
+            },
+            26 | 27 => PayloadExit2 {
+                from: pid(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                token: if tag == 27 { tok(3)? } else { None },
+            },
+            28 => PayloadMonitorPExit {
+                from: proc_ref(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                reference: reference(t, 3, tag)?,
+            },
+            29 | 30 => {
+                let mfa = t
+                    .get(4)
+                    .and_then(Term::as_tuple)
+                    .filter(|m| m.len() == 3)
+                    .ok_or(ControlError::BadField { tag, field: 4 })?;
+                let bad_mfa = ControlError::BadField { tag, field: 4 };
+                let arity = match mfa.get(2) {
+                    Some(Term::Int(n)) => u32::try_from(*n).map_err(|_| bad_mfa.clone())?,
+                    _ => return Err(bad_mfa),
+                };
+                SpawnRequest {
+                    req_id: reference(t, 1, tag)?,
+                    from: pid(t, 2, tag)?,
+                    group_leader: pid(t, 3, tag)?,
+                    module: atom(mfa, 0, tag).map_err(|_| bad_mfa.clone())?,
+                    function: atom(mfa, 1, tag).map_err(|_| bad_mfa.clone())?,
+                    arity,
+                    opts: term(t, 5, tag)?,
+                    token: if tag == 30 { tok(6)? } else { None },
+                }
+            }
+            31 | 32 => SpawnReply {
+                req_id: reference(t, 1, tag)?,
+                to: pid(t, 2, tag)?,
+                flags: t
+                    .get(3)
+                    .and_then(Term::as_int)
+                    .ok_or(ControlError::BadField { tag, field: 3 })?,
+                result: match t.get(4) {
+                    Some(r @ (Term::Pid(_) | Term::Atom(_))) => r.clone(),
+                    _ => return Err(ControlError::BadField { tag, field: 4 }),
+                },
+                token: if tag == 32 { tok(5)? } else { None },
+            },
+            33 | 34 => AliasSend {
+                from: pid(t, 1, tag)?,
+                alias: reference(t, 2, tag)?,
+                token: if tag == 34 { tok(3)? } else { None },
+            },
+            35 => UnlinkId {
+                id: uint(t, 1, tag)?,
+                from: pid(t, 2, tag)?,
+                to: pid(t, 3, tag)?,
+            },
+            36 => UnlinkIdAck {
+                id: uint(t, 1, tag)?,
+                from: pid(t, 2, tag)?,
+                to: pid(t, 3, tag)?,
+            },
+            other => return Err(ControlError::UnknownTag(other)),
+        })
+    }
+
+    /// The control tuple as OTP writes it.
+    pub fn to_term(&self) -> Term {
+        use ControlMessage::*;
+        let tag = Term::Int(self.tag() as i64);
+        let empty = || Term::atom("");
+        let mut v = match self {
+            Link { from, to }
+            | Unlink { from, to }
+            | GroupLeader { from, to }
+            | SendSender { from, to, .. }
+            | PayloadExit { from, to, .. }
+            | PayloadExit2 { from, to, .. } => vec![tag, Term::Pid(*from), Term::Pid(*to)],
+            Send { to, .. } => vec![tag, empty(), Term::Pid(*to)],
+            Exit { from, to, .. } | Exit2 { from, to, .. } => {
+                vec![tag, Term::Pid(*from), Term::Pid(*to)]
+            }
+            NodeLink => vec![tag],
+            RegSend { from, to, .. } => vec![tag, Term::Pid(*from), empty(), Term::Atom(*to)],
+            MonitorP {
+                from,
+                to,
+                reference,
+            }
+            | DemonitorP {
+                from,
+                to,
+                reference,
+            } => vec![tag, Term::Pid(*from), to.to_term(), Term::Ref(*reference)],
+            MonitorPExit {
+                from,
+                to,
+                reference,
+                reason,
+            } => vec![
+                tag,
+                from.to_term(),
+                Term::Pid(*to),
+                Term::Ref(*reference),
+                reason.clone(),
+            ],
+            PayloadMonitorPExit {
+                from,
+                to,
+                reference,
+            } => vec![tag, from.to_term(), Term::Pid(*to), Term::Ref(*reference)],
+            SpawnRequest {
+                req_id,
+                from,
+                group_leader,
+                module,
+                function,
+                arity,
+                opts,
+                ..
+            } => vec![
+                tag,
+                Term::Ref(*req_id),
+                Term::Pid(*from),
+                Term::Pid(*group_leader),
+                Term::Tuple(vec![
+                    Term::Atom(*module),
+                    Term::Atom(*function),
+                    Term::Int(*arity as i64),
+                ]),
+                opts.clone(),
+            ],
+            SpawnReply {
+                req_id,
+                to,
+                flags,
+                result,
+                ..
+            } => vec![
+                tag,
+                Term::Ref(*req_id),
+                Term::Pid(*to),
+                Term::Int(*flags),
+                result.clone(),
+            ],
+            AliasSend { from, alias, .. } => vec![tag, Term::Pid(*from), Term::Ref(*alias)],
+            UnlinkId { id, from, to } | UnlinkIdAck { id, from, to } => {
+                vec![tag, Term::from(*id), Term::Pid(*from), Term::Pid(*to)]
+            }
+        };
+        // The trace token goes last, except for EXIT_TT/EXIT2_TT where the reason follows it.
+        match self {
+            Exit { reason, token, .. } | Exit2 { reason, token, .. } => {
+                if let Some(t) = token {
+                    v.push(t.clone());
+                }
+                v.push(reason.clone());
+            }
+            Send { token: Some(t), .. }
+            | RegSend { token: Some(t), .. }
+            | SendSender { token: Some(t), .. }
+            | PayloadExit { token: Some(t), .. }
+            | PayloadExit2 { token: Some(t), .. }
+            | SpawnRequest { token: Some(t), .. }
+            | SpawnReply { token: Some(t), .. }
+            | AliasSend { token: Some(t), .. } => v.push(t.clone()),
+            _ => {}
+        }
+        Term::Tuple(v)
+    }
+}
+
+impl Message {
+    pub fn new(control: ControlMessage, payload: Option<Term>) -> Message {
+        Message { control, payload }
+    }
+
+    /// Decodes a pass-through packet body (after `112`): `131 Ctrl`, then `131 Payload` exactly
+    /// when the control message carries one.
+    pub fn decode(body: Bytes) -> Result<Message, ControlError> {
+        let mut d = Decoder::new(body);
+        let ctrl = d.decode_external()?;
+        let control = ControlMessage::from_term(&ctrl)?;
+        let tag = control.tag() as i64;
+        let payload = if d.remaining() > 0 {
+            if !control.needs_payload() {
+                return Err(ControlError::UnexpectedPayload(tag));
+            }
+            let p = d.decode_external()?;
+            if d.remaining() > 0 {
+                return Err(ControlError::Trailing(d.remaining()));
+            }
+            Some(p)
+        } else {
+            if control.needs_payload() {
+                return Err(ControlError::MissingPayload(tag));
+            }
+            None
+        };
+        Ok(Message { control, payload })
+    }
+
+    /// Appends the whole packet: 4-byte length, `112`, control, payload, into a buffer sized
+    /// once from the exact encoded lengths. A payload on a kind that carries none is not sent;
+    /// a payload-carrying kind without one sends `[]`, so the peer never desynchronises.
+    pub fn encode(&self, buf: &mut BytesMut) {
+        let ctrl = self.control.to_term();
+        let nil = Term::nil();
+        let payload = match (&self.payload, self.control.needs_payload()) {
+            (Some(p), true) => Some(p),
+            (None, true) => Some(&nil),
+            (_, false) => None,
+        };
+        let len =
+            1 + etf::encoded_dist_len(&ctrl) + payload.map(etf::encoded_dist_len).unwrap_or(0);
+        buf.reserve(4 + len);
+        buf.put_u32(len as u32);
+        buf.put_u8(PASS_THROUGH);
+        etf::encode_dist_to(&ctrl, buf);
+        if let Some(p) = payload {
+            etf::encode_dist_to(p, buf);
+        }
+    }
+
+    /// The packet as one `Bytes`.
+    pub fn to_frame(&self) -> Bytes {
+        let mut b = BytesMut::new();
+        self.encode(&mut b);
+        b.freeze()
+    }
+}
+
+#[cfg(test)]
+#[path = "control_tests.rs"]
+mod tests;

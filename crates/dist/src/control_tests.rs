@@ -1,0 +1,241 @@
+//! Round trips of every control message (base and `_TT`), and the specific errors of bad ones.
+
+use super::*;
+use crate::frame::{self, Frame};
+use proptest::prelude::*;
+
+fn p(id: u32) -> Pid {
+    Pid::new(Atom::new("a@h"), id, 0, 5)
+}
+
+fn r() -> Ref {
+    Ref::new(Atom::new("a@h"), 5, &[1, 2, 3])
+}
+
+fn all(token: Option<Term>) -> Vec<ControlMessage> {
+    use ControlMessage::*;
+    let t = || token.clone();
+    let mut v = vec![
+        Send {
+            to: p(1),
+            token: t(),
+        },
+        Exit {
+            from: p(1),
+            to: p(2),
+            reason: Term::atom("normal"),
+            token: t(),
+        },
+        RegSend {
+            from: p(1),
+            to: Atom::new("echo"),
+            token: t(),
+        },
+        Exit2 {
+            from: p(1),
+            to: p(2),
+            reason: Term::atom("kill"),
+            token: t(),
+        },
+        SendSender {
+            from: p(1),
+            to: p(2),
+            token: t(),
+        },
+        PayloadExit {
+            from: p(1),
+            to: p(2),
+            token: t(),
+        },
+        PayloadExit2 {
+            from: p(1),
+            to: p(2),
+            token: t(),
+        },
+        SpawnRequest {
+            req_id: r(),
+            from: p(1),
+            group_leader: p(2),
+            module: Atom::new("erpc"),
+            function: Atom::new("execute_call"),
+            arity: 4,
+            opts: Term::list(vec![Term::atom("monitor")]),
+            token: t(),
+        },
+        SpawnReply {
+            req_id: r(),
+            to: p(1),
+            flags: 2,
+            result: Term::Pid(p(9)),
+            token: t(),
+        },
+        AliasSend {
+            from: p(1),
+            alias: r(),
+            token: t(),
+        },
+    ];
+    if token.is_none() {
+        v.extend([
+            Link {
+                from: p(1),
+                to: p(2),
+            },
+            Unlink {
+                from: p(1),
+                to: p(2),
+            },
+            NodeLink,
+            GroupLeader {
+                from: p(1),
+                to: p(2),
+            },
+            MonitorP {
+                from: p(1),
+                to: ProcRef::Name(Atom::new("net_kernel")),
+                reference: r(),
+            },
+            DemonitorP {
+                from: p(1),
+                to: ProcRef::Pid(p(3)),
+                reference: r(),
+            },
+            MonitorPExit {
+                from: ProcRef::Name(Atom::new("x")),
+                to: p(1),
+                reference: r(),
+                reason: Term::atom("noproc"),
+            },
+            PayloadMonitorPExit {
+                from: ProcRef::Pid(p(2)),
+                to: p(1),
+                reference: r(),
+            },
+            UnlinkId {
+                id: 77,
+                from: p(1),
+                to: p(2),
+            },
+            UnlinkIdAck {
+                id: u64::MAX,
+                from: p(1),
+                to: p(2),
+            },
+        ]);
+    }
+    v
+}
+
+fn roundtrip(c: ControlMessage) {
+    let payload = c
+        .needs_payload()
+        .then(|| Term::tuple(vec![Term::atom("hello"), Term::Int(1)]));
+    let m = Message::new(c, payload);
+    let mut buf = BytesMut::from(&m.to_frame()[..]);
+    let Ok(Some(Frame::PassThrough(body))) = frame::parse(&mut buf, 1 << 20) else {
+        panic!("not a frame: {m:?}");
+    };
+    assert!(buf.is_empty());
+    assert_eq!(Message::decode(body), Ok(m));
+}
+
+#[test]
+fn every_message_roundtrips() {
+    let base = all(None);
+    assert_eq!(base.len(), 20);
+    for c in base {
+        roundtrip(c);
+    }
+    let traced = all(Some(Term::tuple(vec![Term::Int(0), Term::atom("lbl")])));
+    let tags: Vec<u8> = traced.iter().map(ControlMessage::tag).collect();
+    assert_eq!(tags, vec![12, 13, 16, 18, 23, 25, 27, 30, 32, 34]);
+    for c in traced {
+        roundtrip(c);
+    }
+}
+
+#[test]
+fn tt_token_position_matches_otp() {
+    // EXIT_TT is {13, From, To, Token, Reason}.
+    let c = ControlMessage::Exit {
+        from: p(1),
+        to: p(2),
+        reason: Term::atom("r"),
+        token: Some(Term::atom("tok")),
+    };
+    let t = c.to_term();
+    let t = t.as_tuple().expect("tuple");
+    assert!(t[3].is_atom("tok") && t[4].is_atom("r"));
+}
+
+fn packet(ctrl: Term, payload: Option<Term>) -> Bytes {
+    let mut b = BytesMut::new();
+    etf::encode_dist_to(&ctrl, &mut b);
+    if let Some(p) = payload {
+        etf::encode_dist_to(&p, &mut b);
+    }
+    b.freeze()
+}
+
+#[test]
+fn specific_errors() {
+    let t = |v: Vec<Term>| Term::tuple(v);
+    assert_eq!(
+        Message::decode(packet(t(vec![Term::Int(99)]), None)),
+        Err(ControlError::UnknownTag(99))
+    );
+    assert_eq!(
+        Message::decode(packet(Term::atom("x"), None)),
+        Err(ControlError::NotATuple)
+    );
+    assert_eq!(
+        Message::decode(packet(t(vec![Term::Int(1), Term::Pid(p(1))]), None)),
+        Err(ControlError::BadArity { tag: 1, arity: 2 })
+    );
+    assert_eq!(
+        Message::decode(packet(
+            t(vec![Term::Int(1), Term::Pid(p(1)), Term::atom("x")]),
+            None
+        )),
+        Err(ControlError::BadField { tag: 1, field: 2 })
+    );
+    let send = t(vec![Term::Int(2), Term::atom(""), Term::Pid(p(1))]);
+    assert_eq!(
+        Message::decode(packet(send.clone(), None)),
+        Err(ControlError::MissingPayload(2))
+    );
+    let link = t(vec![Term::Int(1), Term::Pid(p(1)), Term::Pid(p(2))]);
+    assert_eq!(
+        Message::decode(packet(link, Some(Term::Int(1)))),
+        Err(ControlError::UnexpectedPayload(1))
+    );
+    let mut trailing = BytesMut::from(&packet(send, Some(Term::Int(1)))[..]);
+    trailing.extend_from_slice(&[1, 2]);
+    assert!(matches!(
+        Message::decode(trailing.freeze()),
+        Err(ControlError::Term(_) | ControlError::Trailing(_))
+    ));
+    assert!(matches!(
+        Message::decode(Bytes::from_static(&[131, 200])),
+        Err(ControlError::Term(_))
+    ));
+}
+
+proptest! {
+    #[test]
+    fn decoder_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = Message::decode(Bytes::from(bytes));
+    }
+
+    #[test]
+    fn decoder_never_panics_on_mutated_packets(idx in 0usize..20, pos in any::<usize>(), val in any::<u8>(), cut in any::<usize>()) {
+        let c = all(None).swap_remove(idx % 20);
+        let payload = c.needs_payload().then(|| Term::atom("hi"));
+        let frame = Message::new(c, payload).to_frame();
+        let mut body = frame[5..].to_vec();
+        let n = body.len();
+        body[pos % n] = val;
+        body.truncate(cut % (n + 1));
+        let _ = Message::decode(Bytes::from(body));
+    }
+}
