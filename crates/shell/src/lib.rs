@@ -1,1 +1,21 @@
-//! shell
+//! ferl-shell: the language core of an iex-like shell. Elixir-syntax expressions are lexed,
+//! parsed and evaluated over `etf::Term`s; the node is reached only through the `Runtime` trait.
+
+pub mod ast;
+pub mod builtins;
+pub mod error;
+pub mod eval;
+pub mod lexer;
+pub mod ops;
+pub mod parser;
+pub mod pattern;
+pub mod repl;
+pub mod runtime;
+pub mod stdlib;
+pub mod token;
+
+pub use error::{ParseError, ShellError, SyntaxIssue};
+pub use eval::Interp;
+pub use parser::parse;
+pub use repl::{eval_once, run_interactive, run_script, Outcome, Shell};
+pub use runtime::Runtime;
