@@ -1,0 +1,481 @@
+//! The atom intern table: a bounded, append-only, process-global table mapping atom text to a
+//! small index (`Atom`), so atoms compare and hash as a `u32` and are never freed (like BEAM).
+//!
+//! Concurrency design (why it looks like this):
+//! - index -> text (`Atom::as_str`, used by printing, encoding and term order) is lock-free: slots
+//!   live in fixed-size segments, each a `OnceLock`, and a slot is a `OnceLock<&'static str>`;
+//!   reading is two acquire loads. Slots are written once, before the index is published.
+//! - text -> index (every atom decoded off the wire, the hot path) goes through 64 shards, each a
+//!   `RwLock<HashMap<&'static str, u32>>` chosen by an FxHash of the text. Existing atoms (the
+//!   overwhelmingly common case) only take a shard *read* lock, which readers share, and different
+//!   atoms usually hit different shards, so threads do not serialise on one mutex. The lookup takes
+//!   a borrowed `&str` straight from the decoder input: no allocation unless the atom is new.
+//!   In front of that, the decoder consults a per-thread 1024-slot cache (hash -> index, checked
+//!   against the text), so hot atoms cost a hash and a compare, with no shared-memory writes.
+//! - The table is bounded (default 1_048_576 atoms, BEAM's default): a peer sending endless fresh
+//!   atoms gets `AtomError::TableFull`, not an out-of-memory node.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{LazyLock, OnceLock, RwLock};
+
+/// BEAM's default atom table size.
+pub const DEFAULT_ATOM_LIMIT: usize = 1_048_576;
+/// Maximum atom length in characters (BEAM's limit).
+pub const MAX_ATOM_CHARS: usize = 255;
+
+const SEGMENT_BITS: u32 = 12;
+const SEGMENT_SIZE: usize = 1 << SEGMENT_BITS;
+const SEGMENTS: usize = DEFAULT_ATOM_LIMIT / SEGMENT_SIZE;
+const SHARDS: usize = 64;
+
+/// Why an atom could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AtomError {
+    #[error("atom table full")]
+    TableFull,
+    #[error("atom longer than 255 characters")]
+    TooLong,
+}
+
+/// An interned atom. Copy, compares and hashes by index. Atom order (term order) is by text:
+/// see `order.rs`.
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+pub struct Atom(u32);
+
+/// Small, fast, non-DoS-resistant hasher (rustc's FxHash). Acceptable because the table is bounded
+/// and sharded: a collision attack can only slow down the one shard's lookups.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let r = chunks.remainder();
+        if !r.is_empty() {
+            let mut w = [0u8; 8];
+            w[..r.len()].copy_from_slice(r);
+            self.add(u64::from_le_bytes(w) ^ (r.len() as u64) << 56);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
+#[inline]
+fn fx_hash(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+type Shard = RwLock<HashMap<&'static str, u32, BuildHasherDefault<FxHasher>>>;
+type Segment = Box<[OnceLock<&'static AtomEntry>]>;
+
+/// What the table keeps per atom: its text and its two external encodings, precomputed once so
+/// the encoder writes an atom with a single copy (no per-encode UTF-8/Latin-1 analysis).
+pub(crate) struct AtomEntry {
+    pub(crate) text: &'static str,
+    /// As OTP 25 `term_to_binary/1` writes it: ATOM_EXT when every char is Latin-1, else UTF-8.
+    pub(crate) t2b: &'static [u8],
+    /// As written on distribution connections (UTF8_ATOMS): SMALL_ATOM_UTF8_EXT / ATOM_UTF8_EXT.
+    pub(crate) dist: &'static [u8],
+}
+
+fn utf8_ext(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut v = Vec::with_capacity(b.len() + 3);
+    if b.len() <= 255 {
+        v.push(119); // SMALL_ATOM_UTF8_EXT
+        v.push(b.len() as u8);
+    } else {
+        v.push(118); // ATOM_UTF8_EXT
+        v.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    }
+    v.extend_from_slice(b);
+    v
+}
+
+/// ATOM_EXT; only for atoms whose characters are all Latin-1.
+fn latin1_ext(s: &str) -> Vec<u8> {
+    let n = s.chars().count();
+    let mut v = Vec::with_capacity(n + 3);
+    v.push(100); // ATOM_EXT
+    v.extend_from_slice(&(n as u16).to_be_bytes());
+    v.extend(s.chars().map(|c| c as u32 as u8));
+    v
+}
+
+impl AtomEntry {
+    fn leak(text: &'static str) -> &'static AtomEntry {
+        let dist: &'static [u8] = Box::leak(utf8_ext(text).into_boxed_slice());
+        let t2b: &'static [u8] = if text.chars().all(|c| (c as u32) < 256) {
+            Box::leak(latin1_ext(text).into_boxed_slice())
+        } else {
+            dist
+        };
+        Box::leak(Box::new(AtomEntry { text, t2b, dist }))
+    }
+}
+
+/// A bounded intern table. The process uses one global instance (behind `Atom`); separate
+/// instances exist only so tests can exercise the "table full" path on a tiny table.
+pub struct AtomTable {
+    limit: u32,
+    next: AtomicU32,
+    segments: Box<[OnceLock<Segment>]>,
+    shards: Box<[Shard]>,
+}
+
+impl AtomTable {
+    /// A table holding at most `limit` atoms (clamped to `DEFAULT_ATOM_LIMIT`).
+    pub fn with_limit(limit: usize) -> AtomTable {
+        let limit = limit.min(DEFAULT_ATOM_LIMIT) as u32;
+        AtomTable {
+            limit,
+            next: AtomicU32::new(0),
+            segments: (0..SEGMENTS).map(|_| OnceLock::new()).collect(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
+        }
+    }
+
+    /// Number of atoms in the table.
+    pub fn len(&self) -> usize {
+        (self.next.load(Ordering::Acquire).min(self.limit)) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit as usize
+    }
+
+    /// Look up without inserting.
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        let shard = &self.shards[(fx_hash(s) as usize) % SHARDS];
+        // A poisoned lock only means another thread panicked while holding it; the map is
+        // still consistent (inserts are single operations), so keep going.
+        let map = shard.read().unwrap_or_else(|e| e.into_inner());
+        map.get(s).copied()
+    }
+
+    /// Intern `s`, creating it if new. `soft_limit` lets a caller (a decoder with `Limits`)
+    /// refuse to grow the table beyond a lower bound than the table's own.
+    pub fn intern(&self, s: &str, soft_limit: usize) -> Result<u32, AtomError> {
+        if s.len() > MAX_ATOM_CHARS && s.chars().count() > MAX_ATOM_CHARS {
+            return Err(AtomError::TooLong);
+        }
+        let shard = &self.shards[(fx_hash(s) as usize) % SHARDS];
+        {
+            let map = shard.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(&i) = map.get(s) {
+                return Ok(i);
+            }
+        }
+        let mut map = shard.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = map.get(s) {
+            return Ok(i);
+        }
+        let cap = self.limit.min(soft_limit.min(u32::MAX as usize) as u32);
+        let idx = self
+            .next
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                if n < cap {
+                    Some(n + 1)
+                } else {
+                    None
+                }
+            })
+            .map_err(|_| AtomError::TableFull)?;
+        let text: &'static str = Box::leak(s.to_owned().into_boxed_str());
+        let seg = self.segments[(idx >> SEGMENT_BITS) as usize]
+            .get_or_init(|| (0..SEGMENT_SIZE).map(|_| OnceLock::new()).collect());
+        // The slot is fresh (indices are handed out once), so `set` cannot fail.
+        let _ = seg[(idx as usize) & (SEGMENT_SIZE - 1)].set(AtomEntry::leak(text));
+        map.insert(text, idx);
+        Ok(idx)
+    }
+
+    /// Text of an index; lock-free.
+    #[inline]
+    pub fn get(&self, idx: u32) -> Option<&'static str> {
+        self.entry(idx).map(|e| e.text)
+    }
+
+    #[inline]
+    pub(crate) fn entry(&self, idx: u32) -> Option<&'static AtomEntry> {
+        let seg = self.segments.get((idx >> SEGMENT_BITS) as usize)?.get()?;
+        seg[(idx as usize) & (SEGMENT_SIZE - 1)].get().copied()
+    }
+}
+
+/// Predefined atoms, interned first so their indices are fixed and usable as constants.
+const PREDEFINED: &[&str] = &[
+    "",
+    "true",
+    "false",
+    "undefined",
+    "ok",
+    "error",
+    "nil",
+    "normal",
+    "kill",
+    "killed",
+    "noproc",
+    "noconnection",
+    "EXIT",
+    "DOWN",
+    "process",
+    "$gen_call",
+    "$gen_cast",
+    "nonode@nohost",
+    "yes",
+    "no",
+    "alias",
+    "badrpc",
+    "undef",
+    "throw",
+];
+
+const CACHE_SLOTS: usize = 1024;
+
+#[inline]
+fn cache_slot(bytes: &[u8]) -> usize {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    (h.finish() >> 40) as usize & (CACHE_SLOTS - 1)
+}
+
+thread_local! {
+    /// Per-thread direct-mapped cache of recently decoded atoms: index + 1 (0 = empty).
+    static CACHE: [Cell<u32>; CACHE_SLOTS] = const { [const { Cell::new(0) }; CACHE_SLOTS] };
+}
+
+static TABLE: LazyLock<AtomTable> = LazyLock::new(|| {
+    let t = AtomTable::with_limit(DEFAULT_ATOM_LIMIT);
+    for s in PREDEFINED {
+        // Cannot fail: the table is empty and the names are short.
+        let _ = t.intern(s, DEFAULT_ATOM_LIMIT);
+    }
+    t
+});
+
+/// The global table (exposed for statistics: `atom_table().len()`).
+pub fn atom_table() -> &'static AtomTable {
+    &TABLE
+}
+
+impl Atom {
+    pub const EMPTY: Atom = Atom(0);
+    pub const TRUE: Atom = Atom(1);
+    pub const FALSE: Atom = Atom(2);
+    pub const UNDEFINED: Atom = Atom(3);
+    pub const OK: Atom = Atom(4);
+    pub const ERROR: Atom = Atom(5);
+    pub const NIL: Atom = Atom(6);
+    pub const NORMAL: Atom = Atom(7);
+    pub const KILL: Atom = Atom(8);
+    pub const KILLED: Atom = Atom(9);
+    pub const NOPROC: Atom = Atom(10);
+    pub const NOCONNECTION: Atom = Atom(11);
+    pub const EXIT: Atom = Atom(12);
+    pub const DOWN: Atom = Atom(13);
+    pub const PROCESS: Atom = Atom(14);
+    pub const GEN_CALL: Atom = Atom(15);
+    pub const GEN_CAST: Atom = Atom(16);
+    pub const NONODE_AT_NOHOST: Atom = Atom(17);
+    pub const YES: Atom = Atom(18);
+    pub const NO: Atom = Atom(19);
+    pub const ALIAS: Atom = Atom(20);
+    pub const BADRPC: Atom = Atom(21);
+    pub const UNDEF: Atom = Atom(22);
+    pub const THROW: Atom = Atom(23);
+
+    /// Intern an atom from local code. Panics only if the table is full or `s` is longer than
+    /// 255 characters, both programming errors for local code; use `try_new` for peer input.
+    pub fn new(s: &str) -> Atom {
+        match Atom::try_new(s) {
+            Ok(a) => a,
+            Err(e) => panic!("Atom::new({s:?}): {e}"),
+        }
+    }
+
+    /// Intern an atom from untrusted input.
+    pub fn try_new(s: &str) -> Result<Atom, AtomError> {
+        TABLE.intern(s, DEFAULT_ATOM_LIMIT).map(Atom)
+    }
+
+    /// The decoder's fast path: an atom whose UTF-8 bytes are `bytes`, if this thread's cache
+    /// holds it. Compares raw bytes, so the caller need not validate UTF-8 first (equal bytes to
+    /// a stored atom are valid UTF-8 by construction).
+    #[inline]
+    pub fn cached(bytes: &[u8]) -> Option<Atom> {
+        let slot = cache_slot(bytes);
+        let table: &AtomTable = &TABLE;
+        CACHE.with(|c| {
+            let i = c[slot].get();
+            if i == 0 {
+                return None;
+            }
+            let text = table.get(i - 1)?.as_bytes();
+            (text.len() == bytes.len() && text == bytes).then(|| Atom(i - 1))
+        })
+    }
+
+    /// Intern, refusing to grow the global table past `soft_limit` atoms (decoder `Limits`).
+    /// This is the decoder's path, so it first tries a small per-thread cache (hash -> index,
+    /// verified against the table's text), which makes the common "atom already exists" case
+    /// free of atomics and locks.
+    #[inline]
+    pub fn try_new_bounded(s: &str, soft_limit: usize) -> Result<Atom, AtomError> {
+        let slot = cache_slot(s.as_bytes());
+        let table: &AtomTable = &TABLE;
+        let hit = CACHE.with(|c| {
+            let i = c[slot].get();
+            (i != 0 && table.get(i - 1) == Some(s)).then(|| i - 1)
+        });
+        if let Some(i) = hit {
+            return Ok(Atom(i));
+        }
+        let i = table.intern(s, soft_limit)?;
+        CACHE.with(|c| c[slot].set(i + 1));
+        Ok(Atom(i))
+    }
+
+    /// An existing atom, without creating one (like `binary_to_existing_atom`).
+    pub fn existing(s: &str) -> Option<Atom> {
+        TABLE.lookup(s).map(Atom)
+    }
+
+    /// The atom's text. Lock-free; atoms are never freed.
+    pub fn as_str(&self) -> &'static str {
+        // Every `Atom` value came from the table, so the slot is set; "" is a defensive fallback.
+        TABLE.get(self.0).unwrap_or("")
+    }
+
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    /// The atom's complete external encoding (tag, length, text): as `term_to_binary/1` writes
+    /// it, or with `dist` as a distribution connection does (always UTF-8).
+    #[inline]
+    pub fn external(self, dist: bool) -> &'static [u8] {
+        match TABLE.entry(self.0) {
+            Some(e) if dist => e.dist,
+            Some(e) => e.t2b,
+            None => &[115, 0], // defensive: '' (cannot happen for a table-issued Atom)
+        }
+    }
+}
+
+impl From<&str> for Atom {
+    fn from(s: &str) -> Atom {
+        Atom::new(s)
+    }
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Atom({:?})", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predefined_indices() {
+        for (i, s) in PREDEFINED.iter().enumerate() {
+            assert_eq!(Atom::new(s).index(), i as u32, "{s}");
+        }
+        assert_eq!(Atom::GEN_CALL.as_str(), "$gen_call");
+        assert_eq!(Atom::THROW.as_str(), "throw");
+        assert_eq!(Atom::NONODE_AT_NOHOST.as_str(), "nonode@nohost");
+    }
+
+    #[test]
+    fn intern_is_stable_and_utf8() {
+        let a = Atom::new("héllo_wörld");
+        assert_eq!(a, Atom::new("héllo_wörld"));
+        assert_eq!(a.as_str(), "héllo_wörld");
+        assert_eq!(Atom::existing("héllo_wörld"), Some(a));
+    }
+
+    #[test]
+    fn too_long() {
+        let s: String = "ä".repeat(255);
+        assert!(Atom::try_new(&s).is_ok());
+        let s: String = "ä".repeat(256);
+        assert_eq!(Atom::try_new(&s), Err(AtomError::TooLong));
+    }
+
+    #[test]
+    fn small_table_fills() {
+        let t = AtomTable::with_limit(3);
+        assert_eq!(t.intern("a", usize::MAX), Ok(0));
+        assert_eq!(t.intern("b", usize::MAX), Ok(1));
+        assert_eq!(t.intern("a", usize::MAX), Ok(0));
+        assert_eq!(t.intern("c", usize::MAX), Ok(2));
+        assert_eq!(t.intern("d", usize::MAX), Err(AtomError::TableFull));
+        assert_eq!(t.intern("b", usize::MAX), Ok(1));
+        assert_eq!(t.get(2), Some("c"));
+        assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn concurrent_interning_agrees() {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..500)
+                        .map(|i| Atom::new(&format!("conc_{i}")).index())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let results: Vec<Vec<u32>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        for r in &results[1..] {
+            assert_eq!(r, &results[0]);
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! Decoder: External Term Format bytes -> `Term`: public API (`decode`, `Decoder`, `Limits`) and
+//! the cursor's primitive readers; `leaf.rs` decodes scalars, `descent.rs` shallow containers by
+//! recursion, `frames.rs` deep ones with an explicit stack. Total on any input: no recursion on nesting
+//! (an explicit frame stack, bounded by `Limits::max_depth`), no panics, and every allocation is
+//! justified by bytes actually present. Binaries are zero-copy `Bytes` slices of the input.
+
+use crate::atom::{Atom, AtomError, DEFAULT_ATOM_LIMIT};
+use crate::error::{DecodeError, DecodeErrorKind as K};
+use crate::tag::*;
+use crate::term::Term;
+use bytes::Bytes;
+
+mod descent;
+mod frames;
+mod leaf;
+#[cfg(test)]
+mod tests;
+
+use frames::Frame;
+
+/// Bounds applied while decoding untrusted input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum nesting of tuples/lists/maps (list *tails* do not count, so long lists are fine).
+    /// 1024 is far above anything OTP itself sends (gen_call/global messages nest < 10 deep)
+    /// and keeps the decoder's frame stack small. The decoder recurses natively only 16 levels
+    /// (then uses a heap stack), so a larger value is safe for decoding, but dropping (which is
+    /// recursive) such a term uses native stack proportional to its depth.
+    pub max_depth: usize,
+    /// The decoder refuses to create a new atom when the global table already holds this many
+    /// (defaults to the table's own bound). Lets tests and cautious callers exercise "table full".
+    pub max_atoms: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 1024,
+            max_atoms: DEFAULT_ATOM_LIMIT,
+        }
+    }
+}
+
+/// Initial capacity cap for containers: containers grow as elements actually arrive, so a
+/// deep stack of containers each declaring a huge arity cannot reserve memory up front.
+const MAX_PREALLOC: usize = 64;
+
+/// Module atom of an encoded fun (NEW_FUN_EXT: at byte 30; FUN_EXT: after the pid).
+pub(crate) fn fun_module(raw: &Bytes) -> Option<Atom> {
+    match raw.first() {
+        Some(&NEW_FUN_EXT) => {
+            let sub = raw.slice(30.min(raw.len())..);
+            let mut c = Cursor::new(&sub, 0, Limits::default());
+            c.atom().ok()
+        }
+        Some(&FUN_EXT) => {
+            let sub = raw.slice(5.min(raw.len())..);
+            let mut c = Cursor::new(&sub, 0, Limits::default());
+            c.term().ok()?;
+            c.atom().ok()
+        }
+        _ => None,
+    }
+}
+
+/// A primitive read ran past the end of the input.
+struct Eof;
+
+impl From<Eof> for DecodeError {
+    #[cold]
+    fn from(_: Eof) -> DecodeError {
+        // The offset is filled in by `Cursor::term` (see `fix_offset`).
+        DecodeError::new(usize::MAX, K::UnexpectedEof)
+    }
+}
+
+/// Sequential reader over one `Bytes` holding one or more `131`-prefixed terms.
+pub struct Decoder {
+    input: Bytes,
+    pos: usize,
+    limits: Limits,
+}
+
+/// Decode one `131`-prefixed term that must span all of `input`.
+pub fn decode(input: &Bytes) -> Result<Term, DecodeError> {
+    decode_with_limits(input, Limits::default())
+}
+
+/// `decode` with explicit limits.
+pub fn decode_with_limits(input: &Bytes, limits: Limits) -> Result<Term, DecodeError> {
+    let mut c = Cursor::new(input, 0, limits);
+    let t = c.external()?;
+    match c.remaining() {
+        0 => Ok(t),
+        n => Err(DecodeError::new(c.pos, K::Trailing(n))),
+    }
+}
+
+impl Decoder {
+    pub fn new(input: Bytes) -> Self {
+        Self::with_limits(input, Limits::default())
+    }
+
+    pub fn with_limits(input: Bytes, limits: Limits) -> Self {
+        Decoder {
+            input,
+            pos: 0,
+            limits,
+        }
+    }
+
+    /// Reads `131` followed by one term. On error the position is left where it was.
+    pub fn decode_external(&mut self) -> Result<Term, DecodeError> {
+        let mut c = Cursor::new(&self.input, self.pos, self.limits);
+        let t = c.external()?;
+        self.pos = c.pos;
+        Ok(t)
+    }
+
+    /// Reads one term without the version byte (terms after a distribution header).
+    pub fn decode_term(&mut self) -> Result<Term, DecodeError> {
+        let mut c = Cursor::new(&self.input, self.pos, self.limits);
+        let t = c.term()?;
+        self.pos = c.pos;
+        Ok(t)
+    }
+
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.input.len().saturating_sub(self.pos)
+    }
+
+    pub fn rest(&self) -> Bytes {
+        self.input.slice(self.pos.min(self.input.len())..)
+    }
+}
+
+thread_local! {
+    /// A per-thread frame stack, reused across decodes so decoding a small term does not
+    /// allocate one (it is taken out while in use, so re-entrancy just allocates a fresh one).
+    static FRAMES: std::cell::Cell<Vec<Frame>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The decoding state over a borrowed input (no refcount traffic for the input itself).
+struct Cursor<'a> {
+    input: &'a Bytes,
+    pos: usize,
+    limits: Limits,
+    stack: Vec<Frame>,
+}
+
+impl Drop for Cursor<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Give a stack we borrowed back for reuse (small ones only; an error may have left
+        // frames behind, so clear it). Scalar terms never touch the thread-local at all.
+        if self.stack.capacity() != 0 {
+            let mut stack = std::mem::take(&mut self.stack);
+            if stack.capacity() <= 256 {
+                stack.clear();
+                FRAMES.with(|f| f.set(stack));
+            }
+        }
+    }
+}
+
+impl<'a> Cursor<'a> {
+    fn new(input: &'a Bytes, pos: usize, limits: Limits) -> Cursor<'a> {
+        Cursor {
+            input,
+            pos,
+            limits,
+            stack: Vec::new(),
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.input.len().saturating_sub(self.pos)
+    }
+
+    /// `131` followed by one term.
+    #[inline(always)]
+    fn external(&mut self) -> Result<Term, DecodeError> {
+        let v = self
+            .u8()
+            .map_err(|_| DecodeError::new(self.pos, K::UnexpectedEof))?;
+        if v != VERSION {
+            return Err(DecodeError::new(self.pos - 1, K::BadVersion(v)));
+        }
+        if self.peek() == Some(LOCAL_EXT) {
+            // LOCAL_EXT (OTP 26 `term_to_binary(T, [local])`) is only meaningful to the runtime
+            // that made it and its length is not self-describing without decoding node-local
+            // encodings, so it is carried opaquely as the rest of the input.
+            let t = Term::Local(self.input.slice(self.pos..));
+            self.pos = self.input.len();
+            return Ok(t);
+        }
+        self.term()
+    }
+
+    #[inline(always)]
+    fn term(&mut self) -> Result<Term, DecodeError> {
+        let base = self.stack.len();
+        let r = self.value(0);
+        match r {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                self.stack.truncate(base);
+                Err(self.fix_offset(e))
+            }
+        }
+    }
+
+    /// Fill in the offset of an error that came from a primitive reader (`Eof`).
+    #[cold]
+    fn fix_offset(&self, mut e: DecodeError) -> DecodeError {
+        if e.offset == usize::MAX {
+            e.offset = self.pos;
+        }
+        e
+    }
+
+    // ---- primitive readers -------------------------------------------------------------
+    // They fail with the zero-sized `Eof`, not a `DecodeError`: a small `Result` stays in
+    // registers (a 24-byte `Result<u8, DecodeError>` went through memory and cost more than the
+    // read). `Eof` converts to an UnexpectedEof error whose offset `term()` fills in with the
+    // position of the failed read (readers do not advance on failure).
+
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Eof> {
+        let input: &'a Bytes = self.input;
+        let end = self.pos.checked_add(n).ok_or(Eof)?;
+        match input.get(self.pos..end) {
+            Some(s) => {
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(Eof),
+        }
+    }
+
+    #[inline]
+    fn take_bytes(&mut self, n: usize) -> Result<Bytes, Eof> {
+        let start = self.pos;
+        self.take(n)?;
+        Ok(self.input.slice(start..start + n))
+    }
+
+    #[inline]
+    fn u8(&mut self) -> Result<u8, Eof> {
+        match self.input.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(Eof),
+        }
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Eof> {
+        let s = self.take(N)?;
+        let mut w = [0u8; N];
+        w.copy_from_slice(s);
+        Ok(w)
+    }
+
+    #[inline]
+    fn u16(&mut self) -> Result<u16, Eof> {
+        self.array().map(u16::from_be_bytes)
+    }
+
+    #[inline]
+    fn u32(&mut self) -> Result<u32, Eof> {
+        self.array().map(u32::from_be_bytes)
+    }
+
+    #[inline]
+    fn u64(&mut self) -> Result<u64, Eof> {
+        self.array().map(u64::from_be_bytes)
+    }
+
+    /// Fails early when `count` items of at least `min_size` bytes each cannot fit in what is left.
+    fn check_fits(&self, count: usize, min_size: usize, at: usize) -> Result<(), DecodeError> {
+        match count.checked_mul(min_size) {
+            Some(n) if n <= self.remaining() => Ok(()),
+            _ => Err(DecodeError::new(at, K::UnexpectedEof)),
+        }
+    }
+
+    // ---- atoms -------------------------------------------------------------------------
+
+    fn intern(&self, s: &str, at: usize) -> Result<Atom, DecodeError> {
+        Atom::try_new_bounded(s, self.limits.max_atoms).map_err(|e| {
+            DecodeError::new(
+                at,
+                match e {
+                    AtomError::TableFull => K::AtomTableFull,
+                    AtomError::TooLong => K::AtomTooLong,
+                },
+            )
+        })
+    }
+
+    /// Atom body after its tag: UTF-8 (118/119) or Latin-1 (100/115).
+    fn atom_body(&mut self, tag: u8, at: usize) -> Result<Atom, DecodeError> {
+        let len = match tag {
+            SMALL_ATOM_UTF8_EXT | SMALL_ATOM_EXT => self.u8()? as usize,
+            _ => self.u16()? as usize,
+        };
+        let bytes = self.take(len)?;
+        let utf8_tag = tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT;
+        // Hot path: an atom this thread decoded recently, matched on raw bytes (for Latin-1
+        // tags only when ASCII, where Latin-1 and UTF-8 bytes coincide).
+        if utf8_tag || bytes.is_ascii() {
+            if let Some(a) = Atom::cached(bytes) {
+                return Ok(a);
+            }
+        }
+        if utf8_tag {
+            let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
+            self.intern(s, at)
+        } else if bytes.is_ascii() {
+            // ASCII is valid UTF-8: no conversion, no allocation.
+            let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
+            self.intern(s, at)
+        } else {
+            if len > 255 {
+                return Err(DecodeError::new(at, K::AtomTooLong));
+            }
+            // Latin-1 -> UTF-8 in a stack buffer (each byte becomes at most 2 bytes).
+            let mut buf = [0u8; 512];
+            let mut n = 0;
+            for &b in bytes {
+                n += char::from(b).encode_utf8(&mut buf[n..]).len();
+            }
+            let s =
+                std::str::from_utf8(&buf[..n]).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
+            self.intern(s, at)
+        }
+    }
+
+    /// An atom term where the format requires one (node names, export fields).
+    fn atom(&mut self) -> Result<Atom, DecodeError> {
+        let at = self.pos;
+        let tag = self.u8()?;
+        match tag {
+            ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
+                self.atom_body(tag, at)
+            }
+            ATOM_CACHE_REF => Err(DecodeError::new(at, K::AtomCacheRef)),
+            _ => Err(DecodeError::new(at, K::Malformed)),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Unit tests of the decoder's edge cases (offsets, tails, bit counts, Latin-1 atoms).
+
+use super::*;
+
+fn d(bytes: &[u8]) -> Result<Term, DecodeError> {
+    decode(&Bytes::copy_from_slice(bytes))
+}
+
+#[test]
+fn push_message() {
+    let b = [
+        131, 104, 3, 119, 4, b'p', b'u', b's', b'h', 109, 0, 0, 0, 5, b'a', b'l', b'i', b'c', b'e',
+        109, 0, 0, 0, 8, b'i', b't', b'e', b'm', b'-', b'1', b'2', b'3',
+    ];
+    let t = d(&b).unwrap();
+    assert_eq!(
+        t,
+        Term::tuple(vec![Term::atom("push"), "alice".into(), "item-123".into()])
+    );
+}
+
+#[test]
+fn list_tail_continuation() {
+    // [1 | [2]] encoded as nested LIST_EXT.
+    let t = d(&[131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 1, 97, 2, 106]).unwrap();
+    assert_eq!(t, Term::list(vec![Term::from(1), Term::from(2)]));
+    // [1 | a]
+    let t = d(&[131, 108, 0, 0, 0, 1, 97, 1, 119, 1, b'a']).unwrap();
+    assert_eq!(
+        t,
+        Term::ImproperList(vec![Term::from(1)], Box::new(Term::atom("a")))
+    );
+    // [1 | "ab"]
+    let t = d(&[131, 108, 0, 0, 0, 1, 97, 1, 107, 0, 2, 97, 98]).unwrap();
+    assert_eq!(t, Term::list(vec![1.into(), 97.into(), 98.into()]));
+}
+
+#[test]
+fn errors_carry_offsets() {
+    assert_eq!(d(&[130]).unwrap_err().kind, K::BadVersion(130));
+    assert_eq!(
+        d(&[131, 200]).unwrap_err(),
+        DecodeError::new(1, K::UnknownTag(200))
+    );
+    assert_eq!(
+        d(&[131, 97]).unwrap_err(),
+        DecodeError::new(2, K::UnexpectedEof)
+    );
+    assert_eq!(d(&[131, 97, 1, 0]).unwrap_err().kind, K::Trailing(1));
+    assert_eq!(d(&[131, 82, 0]).unwrap_err().kind, K::AtomCacheRef);
+    assert_eq!(d(&[131, 80, 0, 0, 0, 1]).unwrap_err().kind, K::Compressed);
+    assert_eq!(
+        d(&[131, 90, 0, 6, 119, 1, b'a']).unwrap_err().kind,
+        K::InvalidRefLen(6)
+    );
+    assert_eq!(
+        d(&[131, 70, 127, 240, 0, 0, 0, 0, 0, 0]).unwrap_err().kind,
+        K::BadFloat
+    );
+    let e = d(&[131, 104, 1, 104, 1, 200]).unwrap_err();
+    assert_eq!(e, DecodeError::new(5, K::UnknownTag(200)));
+    assert_eq!(e.to_string(), "unknown tag 200 at byte 5");
+}
+
+#[test]
+fn huge_declared_lengths() {
+    for b in [
+        &[131, 108, 255, 255, 255, 255, 106][..],
+        &[131, 105, 255, 255, 255, 255][..],
+        &[131, 116, 255, 255, 255, 255][..],
+        &[131, 109, 255, 255, 255, 255, 1][..],
+        &[131, 111, 255, 255, 255, 255, 0][..],
+        &[131, 107, 255, 255, 1][..],
+    ] {
+        assert_eq!(d(b).unwrap_err().kind, K::UnexpectedEof, "{b:?}");
+    }
+}
+
+#[test]
+fn bit_binaries() {
+    assert_eq!(d(&[131, 77, 0, 0, 0, 0, 0]).unwrap(), Term::binary(b""));
+    assert_eq!(
+        d(&[131, 77, 0, 0, 0, 0, 3]).unwrap_err().kind,
+        K::BadBitCount
+    );
+    assert_eq!(
+        d(&[131, 77, 0, 0, 0, 1, 9, 1]).unwrap_err().kind,
+        K::BadBitCount
+    );
+    assert_eq!(d(&[131, 77, 0, 0, 0, 1, 8, 1]).unwrap(), Term::binary(&[1]));
+    assert_eq!(
+        d(&[131, 77, 0, 0, 0, 1, 3, 255]).unwrap(),
+        Term::BitBinary {
+            bytes: Bytes::from_static(&[0xe0]),
+            bits: 3
+        }
+    );
+}
+
+#[test]
+fn latin1_atoms() {
+    let t = d(&[131, 100, 0, 2, b'h', 0xe9]).unwrap();
+    assert!(t.is_atom("hé"));
+    let t = d(&[131, 115, 2, b'o', b'k']).unwrap();
+    assert_eq!(t, Term::Atom(Atom::OK));
+}
+
+#[test]
+fn several_terms_in_one_frame() {
+    let mut dec = Decoder::new(Bytes::from_static(&[131, 97, 1, 131, 106, 9]));
+    assert_eq!(dec.decode_external().unwrap(), Term::from(1));
+    assert_eq!(dec.position(), 3);
+    assert_eq!(dec.decode_external().unwrap(), Term::nil());
+    assert_eq!(dec.remaining(), 1);
+    assert_eq!(&dec.rest()[..], &[9]);
+}

@@ -1,0 +1,324 @@
+//! Property and adversarial tests: encode/decode round trip over arbitrary terms, totality of
+//! the decoder over arbitrary and mutated bytes, and targeted hostile inputs (depth, size,
+//! declared lengths, atom table exhaustion).
+
+use bytes::{BufMut, Bytes, BytesMut};
+use etf::{
+    decode, decode_with_limits, encode, encoded_len, Atom, DecodeErrorKind, Decoder, Export,
+    Limits, Pid, Port, Ref, Term,
+};
+use proptest::prelude::*;
+
+fn atom_strategy() -> impl Strategy<Value = Atom> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "ok",
+            "error",
+            "nil",
+            "true",
+            "",
+            "alice@host",
+            "Elixir.Foo",
+            "héllo",
+            "日本"
+        ]),
+        "[a-z_][a-zA-Z0-9_@]{0,12}".prop_map(|s| Box::leak(s.into_boxed_str()) as &str),
+    ]
+    .prop_map(Atom::new)
+}
+
+fn leaf() -> impl Strategy<Value = Term> {
+    prop_oneof![
+        atom_strategy().prop_map(Term::Atom),
+        any::<i64>().prop_map(Term::Int),
+        (0i64..=300).prop_map(Term::Int),
+        any::<i128>().prop_map(Term::from_i128),
+        (any::<bool>(), prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(neg, mut m)| {
+            m.push(1);
+            match etf::BigInt::from_parts(neg, m) {
+                Ok(b) => Term::Big(b),
+                Err(i) => Term::Int(i),
+            }
+        }),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Term::Float),
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(|v| Term::Binary(Bytes::from(v))),
+        (prop::collection::vec(any::<u8>(), 1..10), 1u8..=7).prop_map(|(mut v, bits)| {
+            let n = v.len();
+            v[n - 1] &= 0xffu8 << (8 - bits);
+            Term::BitBinary {
+                bytes: Bytes::from(v),
+                bits,
+            }
+        }),
+        (atom_strategy(), any::<u32>(), any::<u32>(), any::<u32>())
+            .prop_map(|(n, i, s, c)| Term::Pid(Pid::new(n, i, s, c))),
+        (
+            atom_strategy(),
+            any::<u32>(),
+            prop::collection::vec(any::<u32>(), 1..=5)
+        )
+            .prop_map(|(n, c, ids)| Term::Ref(Ref::new(n, c, &ids))),
+        (atom_strategy(), any::<u64>(), any::<u32>())
+            .prop_map(|(node, id, creation)| Term::Port(Port { node, id, creation })),
+        (atom_strategy(), atom_strategy(), any::<u8>()).prop_map(|(module, function, arity)| {
+            Term::Export(Export {
+                module,
+                function,
+                arity,
+            })
+        }),
+    ]
+}
+
+fn term_strategy() -> impl Strategy<Value = Term> {
+    leaf().prop_recursive(5, 96, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Term::Tuple),
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Term::List),
+            (prop::collection::vec(inner.clone(), 1..5), leaf())
+                .prop_map(|(h, t)| Term::ImproperList(h, Box::new(t))),
+            prop::collection::vec((inner.clone(), inner), 0..6).prop_map(Term::Map),
+        ]
+    })
+}
+
+fn mutate(mut v: Vec<u8>, ops: &[(u8, usize, u8)]) -> Vec<u8> {
+    for &(op, pos, byte) in ops {
+        if v.is_empty() {
+            v.push(byte);
+            continue;
+        }
+        let p = pos % v.len();
+        match op % 4 {
+            0 => v[p] ^= byte | 1,
+            1 => v.insert(p, byte),
+            2 => {
+                v.remove(p);
+            }
+            _ => v.truncate(p),
+        }
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn round_trip(t in term_strategy()) {
+        let b = encode(&t);
+        prop_assert_eq!(b.len(), encoded_len(&t));
+        let back = decode(&b).unwrap();
+        prop_assert_eq!(&back, &t);
+        // Ord and Eq agree; re-encoding a decoded term is stable.
+        prop_assert_eq!(back.cmp(&t), std::cmp::Ordering::Equal);
+        prop_assert_eq!(encode(&back), b);
+    }
+
+    /// The same, nested 24 levels deep: past the decoder's recursive levels, so the inner term
+    /// goes through its iterative frame machine.
+    #[test]
+    fn round_trip_deep(t in term_strategy()) {
+        let mut deep = t;
+        for i in 0..24 {
+            deep = match i % 3 {
+                0 => Term::tuple(vec![deep, Term::atom("x")]),
+                1 => Term::ImproperList(vec![Term::from(1), deep], Box::new(Term::atom("tl"))),
+                _ => Term::map(vec![(Term::from(i), deep)]),
+            };
+        }
+        let b = encode(&deep);
+        prop_assert_eq!(decode(&b).unwrap(), deep);
+    }
+
+    #[test]
+    fn order_is_total_and_consistent(a in term_strategy(), b in term_strategy()) {
+        prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+        prop_assert_eq!(a == b, a.cmp(&b) == std::cmp::Ordering::Equal);
+        if a == b { prop_assert!(a.erl_eq(&b)); }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(v in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = decode(&Bytes::from(v.clone()));
+        let mut with_version = vec![131u8];
+        with_version.extend(v);
+        let _ = decode(&Bytes::from(with_version));
+    }
+
+    #[test]
+    fn mutated_encodings_never_panic(t in term_strategy(), ops in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6)) {
+        let v = mutate(encode(&t).to_vec(), &ops);
+        if let Ok(back) = decode(&Bytes::from(v)) {
+            // Whatever decodes must encode and decode again.
+            let again = decode(&encode(&back)).unwrap();
+            prop_assert_eq!(again, back);
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    for tag in [
+        &[104u8, 1][..],
+        &[108, 0, 0, 0, 1][..],
+        &[116, 0, 0, 0, 1, 97, 1][..],
+    ] {
+        let mut b = vec![131u8];
+        for _ in 0..10_000 {
+            b.extend_from_slice(tag);
+        }
+        b.extend_from_slice(&[97, 1]);
+        let e = decode(&Bytes::from(b)).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::TooDeep, "{tag:?}");
+    }
+    // Exactly at the limit is fine.
+    let limits = Limits {
+        max_depth: 100,
+        ..Limits::default()
+    };
+    let mut b = vec![131u8];
+    b.extend(std::iter::repeat_n([104u8, 1], 100).flatten());
+    b.extend_from_slice(&[97, 1]);
+    assert!(decode_with_limits(&Bytes::from(b.clone()), limits).is_ok());
+    b.insert(1, 1);
+    b.insert(1, 104);
+    assert_eq!(
+        decode_with_limits(&Bytes::from(b), limits)
+            .unwrap_err()
+            .kind,
+        DecodeErrorKind::TooDeep
+    );
+}
+
+#[test]
+fn million_element_list() {
+    let n = 1_000_000u32;
+    let mut b = BytesMut::with_capacity(n as usize * 2 + 10);
+    b.put_u8(131);
+    b.put_u8(108);
+    b.put_u32(n);
+    for i in 0..n {
+        b.put_u8(97);
+        b.put_u8(i as u8);
+    }
+    b.put_u8(106);
+    let t = decode(&b.freeze()).unwrap();
+    assert_eq!(t.as_list().map(|l| l.len()), Some(n as usize));
+    assert_eq!(encoded_len(&t), n as usize * 2 + 7);
+}
+
+#[test]
+fn long_cons_chain_does_not_count_as_depth() {
+    // [0 | [1 | [2 | ...]]] written as 200_000 nested one-element LIST_EXTs.
+    let n = 200_000;
+    let mut b = vec![131u8];
+    for i in 0..n {
+        b.extend_from_slice(&[108, 0, 0, 0, 1, 97, (i % 256) as u8]);
+    }
+    b.push(106);
+    let t = decode(&Bytes::from(b.clone())).unwrap();
+    assert_eq!(t.as_list().map(|l| l.len()), Some(n));
+    // The same chain 30 tuples deep goes through the decoder's iterative (frame stack) path.
+    let mut deep = vec![131u8];
+    deep.extend(std::iter::repeat_n([104u8, 1], 30).flatten());
+    deep.extend_from_slice(&b[1..]);
+    let mut t = decode(&Bytes::from(deep)).unwrap();
+    for _ in 0..30 {
+        t = t.as_tuple().unwrap()[0].clone();
+    }
+    assert_eq!(t.as_list().map(|l| l.len()), Some(n));
+}
+
+#[test]
+fn huge_declared_lengths_fail_fast() {
+    for body in [
+        &[108u8, 0xff, 0xff, 0xff, 0xff, 97, 1][..],
+        &[105, 0x7f, 0xff, 0xff, 0xff, 97, 1][..],
+        &[116, 0xff, 0xff, 0xff, 0xff, 97, 1, 97, 2][..],
+        &[109, 0xff, 0xff, 0xff, 0xff, 0][..],
+        &[77, 0xff, 0xff, 0xff, 0xff, 3, 0][..],
+        &[111, 0xff, 0xff, 0xff, 0xff, 0, 1][..],
+        &[118, 0xff, 0xff, b'a'][..],
+        &[112, 0xff, 0xff, 0xff, 0xff, 0][..],
+    ] {
+        let mut b = vec![131u8];
+        b.extend_from_slice(body);
+        let e = decode(&Bytes::from(b)).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::UnexpectedEof, "{body:?}");
+    }
+    // Nested containers each declaring a large arity cannot reserve memory up front: 1000 levels
+    // of 1_000_000-element tuples in 5 KB decode to an EOF error quickly.
+    let mut b = vec![131u8];
+    for _ in 0..1000 {
+        b.extend_from_slice(&[105, 0, 0, 0, 4]);
+    }
+    let e = decode(&Bytes::from(b)).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::UnexpectedEof);
+}
+
+#[test]
+fn atom_table_full_is_an_error() {
+    let existing = Atom::new("already_here");
+    let limits = Limits {
+        max_atoms: etf::atom::atom_table().len(),
+        ..Limits::default()
+    };
+    let fresh = format!("never_seen_before_{}", std::process::id());
+    let mut b = vec![131u8, 119, fresh.len() as u8];
+    b.extend_from_slice(fresh.as_bytes());
+    let e = decode_with_limits(&Bytes::from(b), limits).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::AtomTableFull);
+    assert_eq!(e.offset, 1);
+    assert!(Atom::existing(&fresh).is_none());
+    // Existing atoms still decode under the same limit.
+    let enc = encode(&Term::Atom(existing));
+    assert_eq!(
+        decode_with_limits(&enc, limits).unwrap(),
+        Term::Atom(existing)
+    );
+}
+
+#[test]
+fn bad_atoms() {
+    let e = decode(&Bytes::from_static(&[131, 119, 2, 0xff, 0xfe])).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::BadAtomUtf8);
+    let mut b = vec![131u8, 118, 1, 0];
+    b.extend(std::iter::repeat_n(b'a', 256));
+    assert_eq!(
+        decode(&Bytes::from(b)).unwrap_err().kind,
+        DecodeErrorKind::AtomTooLong
+    );
+}
+
+#[test]
+fn decoder_reads_sequential_terms() {
+    let mut buf = BytesMut::new();
+    etf::encode_to(&Term::atom("ctrl"), &mut buf);
+    etf::encode_to(&Term::tuple(vec![1.into(), "x".into()]), &mut buf);
+    let mut d = Decoder::new(buf.freeze());
+    assert!(d.decode_external().unwrap().is_atom("ctrl"));
+    assert_eq!(
+        d.decode_external().unwrap(),
+        Term::tuple(vec![1.into(), "x".into()])
+    );
+    assert_eq!(d.remaining(), 0);
+    assert_eq!(
+        d.decode_external().unwrap_err().kind,
+        DecodeErrorKind::UnexpectedEof
+    );
+}
+
+#[test]
+fn binaries_are_zero_copy() {
+    let input = encode(&Term::binary(b"hello world, zero copy"));
+    let t = decode(&input).unwrap();
+    let b = t.as_binary().unwrap();
+    let (start, end) = (
+        input.as_ptr() as usize,
+        input.as_ptr() as usize + input.len(),
+    );
+    assert!((start..end).contains(&(b.as_ptr() as usize)));
+}
