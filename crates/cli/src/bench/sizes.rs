@@ -1,0 +1,103 @@
+//! How much work each measurement does: the contract's counts for a real run, small ones for
+//! `--quick` smoke runs. Every pairing gets the same sizes, passed to node A as environment.
+
+/// Counts and durations for rows (a)-(i) and the raw-TCP limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizes {
+    pub runs: usize,
+    pub n_rtt: u64,
+    pub warm_rtt: u64,
+    pub n_msg: u64,
+    pub warm_msg: u64,
+    pub n_rpc: u64,
+    pub warm_rpc: u64,
+    pub senders: u64,
+    pub f_callers: u64,
+    pub f_ms: u64,
+    pub g_subs: u64,
+    pub g_rounds: u64,
+    pub h_procs: u64,
+    pub i_connects: u64,
+    pub raw_frames: u64,
+    /// Longest a single pairing run may take before its nodes are killed.
+    pub run_timeout_s: u64,
+}
+
+impl Sizes {
+    /// The benchmark contract (bench/README.md).
+    pub fn full() -> Self {
+        Sizes {
+            runs: 3,
+            n_rtt: 20_000,
+            warm_rtt: 2_000,
+            n_msg: 1_000_000,
+            warm_msg: 100_000,
+            n_rpc: 20_000,
+            warm_rpc: 2_000,
+            senders: 4,
+            f_callers: 64,
+            f_ms: 5_000,
+            g_subs: 1_000,
+            g_rounds: 1_000,
+            h_procs: 1_000_000,
+            i_connects: 50,
+            raw_frames: 1_000_000,
+            run_timeout_s: 900,
+        }
+    }
+
+    /// A smoke run: every code path, in seconds rather than minutes.
+    pub fn quick() -> Self {
+        Sizes {
+            runs: 1,
+            n_rtt: 1_000,
+            warm_rtt: 200,
+            n_msg: 20_000,
+            warm_msg: 2_000,
+            n_rpc: 500,
+            warm_rpc: 100,
+            f_ms: 1_000,
+            g_rounds: 20,
+            h_procs: 100_000,
+            i_connects: 5,
+            raw_frames: 100_000,
+            run_timeout_s: 180,
+            ..Self::full()
+        }
+    }
+
+    /// The knobs of bench/beam/node_a.exs, for one run of one pairing.
+    pub fn node_a_env(&self) -> Vec<(&'static str, String)> {
+        let v = |x: u64| x.to_string();
+        vec![
+            ("RUNS", "1".into()),
+            ("N_RTT", v(self.n_rtt)),
+            ("WARM_RTT", v(self.warm_rtt)),
+            ("N_MSG", v(self.n_msg)),
+            ("WARM_MSG", v(self.warm_msg)),
+            ("N_STACK", v(self.n_msg)),
+            ("N_RPC", v(self.n_rpc)),
+            ("WARM_RPC", v(self.warm_rpc)),
+            ("SENDERS", v(self.senders)),
+            ("F_CALLERS", v(self.f_callers)),
+            ("F_MS", v(self.f_ms)),
+            ("G_SUBS", v(self.g_subs)),
+            ("G_ROUNDS", v(self.g_rounds)),
+            ("H_PROCS", v(self.h_procs)),
+            ("I_CONNECTS", v(self.i_connects)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_is_smaller_than_full_everywhere_it_matters() {
+        let (q, f) = (Sizes::quick(), Sizes::full());
+        assert!(q.n_msg < f.n_msg && q.n_rtt < f.n_rtt && q.h_procs < f.h_procs);
+        assert_eq!(q.runs, 1);
+        assert!(q.node_a_env().contains(&("N_MSG", "20000".to_string())));
+    }
+}

@@ -1,0 +1,102 @@
+//! Runs `ferl bench --quick` end to end (real Elixir nodes, a private epmd, the raw-TCP peer
+//! process), so that the harness cannot rot: it must exit 0 within a time bound and print a
+//! table with a numeric BEAM->BEAM value on every row (a)-(i) and on the raw-TCP limit rows.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A quick run takes seconds; this bound only catches a hang (on a loaded 2-core machine).
+const TIME_LIMIT: Duration = Duration::from_secs(240);
+
+fn elixir_is_installed() -> bool {
+    Command::new("elixir")
+        .arg("--short-version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn collect(mut r: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = r.read_to_string(&mut s);
+        s
+    })
+}
+
+/// Waits for the child until the time limit, then kills it and the nodes it started: it runs
+/// in a process group of its own (see below), whose id is its pid.
+fn wait_bounded(child: &mut Child) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + TIME_LIMIT;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn quick_bench_prints_every_row_with_beam_beam_numbers() {
+    assert!(
+        elixir_is_installed(),
+        "`elixir` was not found or does not run: install Erlang/OTP 25 and Elixir with \
+         scripts/install-deps.sh (this test does not skip)"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferl"))
+        .args(["bench", "--quick"])
+        .process_group(0) // so that a hung run's elixir nodes and epmd can be killed with it
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ferl bench");
+    let stdout = collect(child.stdout.take().expect("stdout"));
+    let stderr = collect(child.stderr.take().expect("stderr"));
+    let status = wait_bounded(&mut child);
+    let (out, err) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    let status = status
+        .unwrap_or_else(|| panic!("ferl bench --quick took over {TIME_LIMIT:?}; stderr:\n{err}"));
+    assert!(
+        status.success(),
+        "ferl bench --quick failed ({status}); stderr:\n{err}\nstdout:\n{out}"
+    );
+    assert!(
+        err.contains("[bench] beam-beam run 1/1: (a)"),
+        "no progress lines on stderr:\n{err}"
+    );
+
+    // | row | what | BEAM->BEAM | ferl->ferl | ratio | BEAM->ferl | ratio | ferl->BEAM | ratio |
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows[0][3], "BEAM->BEAM", "header row:\n{out}");
+    for row in [
+        "(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)", "(h)", "(i)", "limit",
+    ] {
+        let found: Vec<_> = rows.iter().filter(|r| r[1] == row).collect();
+        assert!(!found.is_empty(), "no row {row} in:\n{out}");
+        for r in found {
+            let v: f64 = r[3].parse().unwrap_or_else(|_| {
+                panic!("row {row}: BEAM->BEAM {:?} is not a number:\n{out}", r[3])
+            });
+            assert!(v.is_finite() && v > 0.0, "row {row}: BEAM->BEAM value {v}");
+        }
+    }
+    // The ferl pairings do not exist yet: said so, never faked.
+    assert!(out.contains("ferl->ferl: n/a, not yet available"), "{out}");
+}
