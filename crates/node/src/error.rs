@@ -34,6 +34,10 @@ pub enum SpawnError {
     /// No function registered under this module/function/arity (Erlang's `undef`).
     #[error("undefined function {0}:{1}/{2}")]
     Undef(Atom, Atom, usize),
+    /// A spawn on another node failed: the reason from its SPAWN_REPLY (`noconnection`,
+    /// `badarg`, `notsup`, ...).
+    #[error("remote spawn failed: {0}")]
+    Remote(Atom),
 }
 
 /// `Node::set_remote` was called twice.

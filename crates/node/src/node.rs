@@ -49,6 +49,8 @@ pub(crate) struct NodeInner {
     pub(crate) aliases: AliasTable,
     refs: AtomicU64,
     remote: OnceLock<Arc<dyn Remote>>,
+    /// The distribution layer, when the node was started with `Node::start`.
+    pub(crate) dist: OnceLock<Arc<crate::net::DistRemote>>,
     runtime: Option<tokio::runtime::Handle>,
 }
 
@@ -70,6 +72,7 @@ impl Node {
                 // BEAM starts its ref counter at an arbitrary point too; 0 would look odd.
                 refs: AtomicU64::new(1 << 18),
                 remote: OnceLock::new(),
+                dist: OnceLock::new(),
                 runtime: tokio::runtime::Handle::try_current().ok(),
             }),
         }

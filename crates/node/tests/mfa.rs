@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use ferl::{Atom, ExitReason, MfaFn, Node, SpawnError, SpawnOpts, Term};
+use ferl::{Atom, Exception, ExitReason, MfaFn, Node, SpawnError, SpawnOpts, Term};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ async fn spawn_mfa_runs_function_with_monitor_and_link() {
     let add: MfaFn = Arc::new(|_p, args| {
         Box::pin(async move {
             let sum = args.iter().filter_map(|a| a.as_int()).sum::<i64>();
-            Err(ExitReason::from(Term::tuple(vec![
+            Err(Exception::exit(Term::tuple(vec![
                 atom("sum"),
                 Term::Int(sum),
             ])))

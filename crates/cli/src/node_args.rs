@@ -1,0 +1,41 @@
+//! The node flags shared by every command that starts a ferl node (`ferl shell`, later
+//! `ferl run`): `--sname`/`--name`, `--cookie`, `--hidden`, `--ticktime`, as `erl`/`iex` spell them.
+
+use ferl::{NodeName, StartOptions};
+use std::time::Duration;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// Short node name (`alice` -> alice@<short hostname>).
+    #[arg(long, conflicts_with = "name")]
+    pub sname: Option<String>,
+    /// Long node name, `alice@host.example`.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Magic cookie (default: ~/.erlang.cookie, created when missing).
+    #[arg(long)]
+    pub cookie: Option<String>,
+    /// Hidden node: peers list it in `nodes(hidden)` only.
+    #[arg(long)]
+    pub hidden: bool,
+    /// net_ticktime in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub ticktime: u64,
+}
+
+impl NodeArgs {
+    /// Start options for a distributed node, or `None` when no name was given (then the node is
+    /// `nonode@nohost`, without distribution, as `iex` without `--sname`).
+    pub fn start_options(&self) -> Option<StartOptions> {
+        let name = match (&self.sname, &self.name) {
+            (Some(s), _) => NodeName::Short(s.clone()),
+            (None, Some(n)) => NodeName::Long(n.clone()),
+            (None, None) => return None,
+        };
+        let mut opts = StartOptions::new(name);
+        opts.cookie = self.cookie.clone();
+        opts.hidden = self.hidden;
+        opts.net_ticktime = Duration::from_secs(self.ticktime.max(1));
+        Some(opts)
+    }
+}

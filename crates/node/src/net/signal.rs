@@ -1,0 +1,247 @@
+//! One outbound signal to another node, kept neutral until the connection is known: a signal
+//! queued while connecting is encoded once the peer's flags say SEND or SEND_SENDER, EXIT or
+//! PAYLOAD_EXIT, and so on.
+
+use dist::flags::{DFLAG_EXIT_PAYLOAD, DFLAG_SEND_SENDER};
+use dist::{ControlMessage as C, Message, ProcRef};
+use etf::{Atom, Pid, Ref, Term};
+
+pub(crate) enum Signal {
+    Send {
+        from: Pid,
+        to: Pid,
+        msg: Term,
+    },
+    RegSend {
+        from: Pid,
+        name: Atom,
+        msg: Term,
+    },
+    AliasSend {
+        from: Pid,
+        alias: Ref,
+        msg: Term,
+    },
+    Link {
+        from: Pid,
+        to: Pid,
+    },
+    /// UNLINK_ID: the id is allocated per connection when encoded.
+    Unlink {
+        from: Pid,
+        to: Pid,
+    },
+    UnlinkAck {
+        id: u64,
+        from: Pid,
+        to: Pid,
+    },
+    /// `exit(To, Reason)` (EXIT2).
+    Exit2 {
+        from: Pid,
+        to: Pid,
+        reason: Term,
+    },
+    /// A linked process died (EXIT).
+    LinkExit {
+        from: Pid,
+        to: Pid,
+        reason: Term,
+    },
+    Monitor {
+        watcher: Pid,
+        target: ProcRef,
+        r: Ref,
+    },
+    Demonitor {
+        watcher: Pid,
+        target: ProcRef,
+        r: Ref,
+    },
+    /// MONITOR_P_EXIT: `target` is the pid, or the name atom for name monitors.
+    Down {
+        target: ProcRef,
+        watcher: Pid,
+        r: Ref,
+        reason: Term,
+    },
+    SpawnRequest {
+        req_id: Ref,
+        from: Pid,
+        module: Atom,
+        function: Atom,
+        args: Vec<Term>,
+        opts: Term,
+    },
+    SpawnReply {
+        req_id: Ref,
+        to: Pid,
+        flags: i64,
+        result: Term,
+    },
+}
+
+impl Signal {
+    /// The wire message for a connection with negotiated `flags`; `unlink_id` allocates the
+    /// next UNLINK_ID of that connection.
+    pub(crate) fn into_message(self, flags: u64, unlink_id: impl FnOnce() -> u64) -> Message {
+        let payload_exit = flags & DFLAG_EXIT_PAYLOAD != 0;
+        let (control, payload) = match self {
+            Signal::Send { from, to, msg } => {
+                if flags & DFLAG_SEND_SENDER != 0 {
+                    (
+                        C::SendSender {
+                            from,
+                            to,
+                            token: None,
+                        },
+                        Some(msg),
+                    )
+                } else {
+                    (C::Send { to, token: None }, Some(msg))
+                }
+            }
+            Signal::RegSend { from, name, msg } => (
+                C::RegSend {
+                    from,
+                    to: name,
+                    token: None,
+                },
+                Some(msg),
+            ),
+            Signal::AliasSend { from, alias, msg } => (
+                C::AliasSend {
+                    from,
+                    alias,
+                    token: None,
+                },
+                Some(msg),
+            ),
+            Signal::Link { from, to } => (C::Link { from, to }, None),
+            Signal::Unlink { from, to } => (
+                C::UnlinkId {
+                    id: unlink_id(),
+                    from,
+                    to,
+                },
+                None,
+            ),
+            Signal::UnlinkAck { id, from, to } => (C::UnlinkIdAck { id, from, to }, None),
+            Signal::Exit2 { from, to, reason } if payload_exit => (
+                C::PayloadExit2 {
+                    from,
+                    to,
+                    token: None,
+                },
+                Some(reason),
+            ),
+            Signal::Exit2 { from, to, reason } => (
+                C::Exit2 {
+                    from,
+                    to,
+                    reason,
+                    token: None,
+                },
+                None,
+            ),
+            Signal::LinkExit { from, to, reason } if payload_exit => (
+                C::PayloadExit {
+                    from,
+                    to,
+                    token: None,
+                },
+                Some(reason),
+            ),
+            Signal::LinkExit { from, to, reason } => (
+                C::Exit {
+                    from,
+                    to,
+                    reason,
+                    token: None,
+                },
+                None,
+            ),
+            Signal::Monitor { watcher, target, r } => (
+                C::MonitorP {
+                    from: watcher,
+                    to: target,
+                    reference: r,
+                },
+                None,
+            ),
+            Signal::Demonitor { watcher, target, r } => (
+                C::DemonitorP {
+                    from: watcher,
+                    to: target,
+                    reference: r,
+                },
+                None,
+            ),
+            Signal::Down {
+                target,
+                watcher,
+                r,
+                reason,
+            } if payload_exit => (
+                C::PayloadMonitorPExit {
+                    from: target,
+                    to: watcher,
+                    reference: r,
+                },
+                Some(reason),
+            ),
+            Signal::Down {
+                target,
+                watcher,
+                r,
+                reason,
+            } => (
+                C::MonitorPExit {
+                    from: target,
+                    to: watcher,
+                    reference: r,
+                    reason,
+                },
+                None,
+            ),
+            Signal::SpawnRequest {
+                req_id,
+                from,
+                module,
+                function,
+                args,
+                opts,
+            } => (
+                C::SpawnRequest {
+                    req_id,
+                    from,
+                    // The group leader must be a pid; ours is the requester itself (ferl has
+                    // no io servers), as a dummy BEAM accepts.
+                    group_leader: from,
+                    module,
+                    function,
+                    arity: args.len() as u32,
+                    opts,
+                    token: None,
+                },
+                Some(Term::List(args)),
+            ),
+            Signal::SpawnReply {
+                req_id,
+                to,
+                flags,
+                result,
+            } => (
+                C::SpawnReply {
+                    req_id,
+                    to,
+                    flags,
+                    result,
+                    token: None,
+                },
+                None,
+            ),
+        };
+        Message::new(control, payload)
+    }
+}

@@ -1,0 +1,371 @@
+//! Two ferl nodes in one test process, over real TCP and a real epmd: the same suite as against
+//! erl (ping, lists, disconnect, cookies, sends, remote spawn, monitors, links, UNLINK_ID,
+//! auto-connect, order, ticks) plus nodeup/nodedown subscriptions.
+
+mod dist_support;
+
+use dist_support::*;
+use ferl::{Atom, MfaFn, Node, Ping, Process, SpawnError, SpawnRequestOpts, Term};
+use std::sync::Arc;
+use std::time::Duration;
+use testkit::RealEpmd;
+
+async fn pair() -> (RealEpmd, Node, Node) {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let a = ferl_node(epmd.port, &cookie).await;
+    let b = ferl_node(epmd.port, &cookie).await;
+    (epmd, a, b)
+}
+
+/// Runs `body` as a process on `node` and returns its result.
+async fn run_in<T, F, Fut>(node: &Node, body: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(Process) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    node.spawn(move |p| {
+        let fut = body(p);
+        async move {
+            let _ = tx.send(fut.await);
+        }
+    });
+    tokio::time::timeout(WAIT * 2, rx)
+        .await
+        .expect("in time")
+        .expect("answered")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_lists_disconnect_and_cookies() {
+    let (epmd, a, b) = pair().await;
+    assert_eq!(a.ping(b.name()).await, Ping::Pong);
+    assert_eq!(a.nodes(), vec![b.name()]);
+    assert!(eventually(|| b.nodes() == vec![a.name()]).await);
+    assert_eq!(b.ping(a.name()).await, Ping::Pong);
+
+    let ghost = Atom::new(&format!(
+        "ghost_{}@{}",
+        std::process::id(),
+        testkit::hostname()
+    ));
+    assert_eq!(a.ping(ghost).await, Ping::Pang);
+    assert_eq!(a.nodes(), vec![b.name()]);
+
+    assert!(a.disconnect(b.name()));
+    assert!(eventually(|| a.nodes().is_empty() && b.nodes().is_empty()).await);
+    assert!(!a.disconnect(b.name()));
+    assert!(b.connect(a.name()).await);
+    assert!(eventually(|| a.nodes() == vec![b.name()]).await);
+    assert!(b.disconnect(a.name()));
+    assert!(eventually(|| a.nodes().is_empty() && b.nodes().is_empty()).await);
+
+    // Wrong cookie: pang both ways, no connection.
+    let mallory = ferl_node(epmd.port, "WRONG").await;
+    assert_eq!(mallory.ping(a.name()).await, Ping::Pang);
+    assert_eq!(a.ping(mallory.name()).await, Ping::Pang);
+    assert!(!mallory.connect(a.name()).await);
+    assert!(mallory.nodes().is_empty() && a.nodes().is_empty());
+    for n in [a, b, mallory] {
+        n.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_auto_connect_and_order_both_ways() {
+    let (_epmd, a, b) = pair().await;
+    let mut on_a = Agent::spawn(&a);
+    let mut on_b = Agent::spawn(&b);
+    // Not connected yet: names, in order, behind the auto-connect.
+    for i in 1..=5 {
+        on_a.send_to(
+            on_b.name.as_str(),
+            b.name(),
+            tuple(vec![atom("q"), Term::Int(i)]),
+        );
+    }
+    for i in 1..=5 {
+        assert_eq!(on_b.next().await, tuple(vec![atom("q"), Term::Int(i)]));
+    }
+    // Pids both ways.
+    on_b.send(on_a.pid, atom("to_a_pid"));
+    assert_eq!(on_a.next().await, atom("to_a_pid"));
+    on_a.send(on_b.pid, atom("to_b_pid"));
+    assert_eq!(on_b.next().await, atom("to_b_pid"));
+    // 10,000 each way, from one process each.
+    for (from, to, sink) in [(&a, &b, &mut on_b), (&b, &a, &mut on_a)] {
+        let (dest, node) = (sink.pid, to.name());
+        run_in(from, move |p| async move {
+            for i in 1..=10_000i64 {
+                p.send(dest, tuple(vec![atom("seq"), Term::Int(i)]));
+            }
+        })
+        .await;
+        for i in 1..=10_000i64 {
+            assert_eq!(sink.next().await, tuple(vec![atom("seq"), Term::Int(i)]));
+        }
+        let _ = node;
+    }
+    a.stop();
+    b.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_spawn_both_ways() {
+    let (_epmd, a, b) = pair().await;
+    let reply: MfaFn = Arc::new(|p, args| {
+        Box::pin(async move {
+            if let [Term::Pid(to), what] = args.as_slice() {
+                p.send(*to, tuple(vec![atom("ran"), what.clone()]));
+            }
+            Ok(Term::nil())
+        })
+    });
+    for n in [&a, &b] {
+        n.register_fn(Atom::new("ferl_test"), Atom::new("reply"), 2, reply.clone());
+    }
+    for (from, to) in [(&a, &b), (&b, &a)] {
+        let target = to.name();
+        let (pid, got) = run_in(from, move |mut p| async move {
+            let args = vec![Term::Pid(p.pid()), atom("x")];
+            let pid = p
+                .spawn_remote(target, Atom::new("ferl_test"), Atom::new("reply"), args)
+                .await
+                .expect("spawned");
+            (pid, p.receive_timeout(WAIT).await)
+        })
+        .await;
+        assert_eq!(pid.node, to.name());
+        assert_eq!(got, Some(tuple(vec![atom("ran"), atom("x")])));
+    }
+    // Monitor + link: Greet.say exits normal; an unknown MFA exits undef.
+    let target = b.name();
+    let (normal, undef, exit) = run_in(&a, move |mut p| async move {
+        p.trap_exit(true);
+        let opts = SpawnRequestOpts {
+            link: true,
+            monitor: true,
+        };
+        let say = vec![Term::binary(b"x")];
+        let (pid, r) = p
+            .spawn_remote_opts(
+                target,
+                Atom::new("Elixir.Greet"),
+                Atom::new("say"),
+                say,
+                opts,
+            )
+            .await
+            .expect("spawned");
+        let normal = p.receive_timeout(WAIT).await;
+        let exit = p.receive_timeout(WAIT).await;
+        let (_, r2) = p
+            .spawn_remote_opts(target, Atom::new("nomod"), Atom::new("nofun"), vec![], opts)
+            .await
+            .expect("spawned");
+        let undef = p.receive_match(|m| down_reason(m, r2), Some(WAIT)).await;
+        let _ = (pid, r);
+        (normal, undef, exit)
+    })
+    .await;
+    let all = [
+        normal.clone().unwrap_or(Term::nil()),
+        exit.unwrap_or(Term::nil()),
+    ];
+    assert!(
+        all.iter().any(|m| m
+            .as_tuple()
+            .is_some_and(|t| t[0].is_atom("DOWN") && t[4].is_atom("normal"))),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|m| m
+            .as_tuple()
+            .is_some_and(|t| t[0].is_atom("EXIT") && t[2].is_atom("normal"))),
+        "{all:?}"
+    );
+    assert_eq!(
+        undef,
+        Some(tuple(vec![
+            Term::Atom(Atom::UNDEF),
+            Term::list(vec![tuple(vec![
+                atom("nomod"),
+                atom("nofun"),
+                Term::nil(),
+                Term::nil()
+            ])])
+        ]))
+    );
+    // A node that is not there: the spawn fails with noconnection.
+    let ghost = Atom::new(&format!(
+        "ghost_{}@{}",
+        std::process::id(),
+        testkit::hostname()
+    ));
+    let r = run_in(&a, move |mut p| async move {
+        p.spawn_remote(ghost, Atom::new("m"), Atom::new("f"), vec![])
+            .await
+    })
+    .await;
+    assert_eq!(r, Err(SpawnError::Remote(Atom::NOCONNECTION)));
+    a.stop();
+    b.stop();
+}
+
+fn down_reason(m: &Term, r: ferl::Ref) -> Option<Term> {
+    match m.as_tuple() {
+        Some([t, Term::Ref(mr), _, _, why]) if t.is_atom("DOWN") && *mr == r => Some(why.clone()),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitors_links_and_noconnection() {
+    let (_epmd, a, b) = pair().await;
+    let mut w = Agent::spawn(&a);
+    let bn = b.name();
+
+    // Normal exit, crash, panic, kill.
+    for (how, want) in [
+        ("normal", atom("normal")),
+        ("crash", atom("boom")),
+        (
+            "panic",
+            tuple(vec![atom("panic"), Term::binary(b"agent told to panic")]),
+        ),
+        ("kill", atom("killed")),
+    ] {
+        let mut t = Agent::spawn(&b);
+        let r = w.monitor(t.pid).await;
+        w.link(t.pid);
+        // A round trip through t proves the monitor and link arrived first.
+        w.send(t.pid, atom("sync"));
+        assert_eq!(t.next().await, atom("sync"));
+        match how {
+            "normal" => t.exit(atom("normal")),
+            "crash" => t.exit(atom("boom")),
+            "panic" => t.panic(),
+            _ => w.exit_other(t.pid, atom("kill")),
+        }
+        let mut got = [w.next().await, w.next().await];
+        got.sort_by_key(|m| m.as_tuple().map(|t| t[0].is_atom("EXIT")));
+        assert_eq!(down(&got[0]), (r, Term::Pid(t.pid), want.clone()), "{how}");
+        assert_eq!(exit(&got[1]), (t.pid, want), "{how}");
+    }
+    // noproc: a dead pid, a missing name.
+    let t = Agent::spawn(&b);
+    t.exit(atom("normal"));
+    assert!(eventually(|| !b.is_alive(t.pid)).await);
+    let r = w.monitor(t.pid).await;
+    assert_eq!(down(&w.next().await), (r, Term::Pid(t.pid), atom("noproc")));
+    let r = w.monitor_name("nobody", bn).await;
+    let item = tuple(vec![atom("nobody"), Term::Atom(bn)]);
+    assert_eq!(down(&w.next().await), (r, item, atom("noproc")));
+    // A name there, and its exit.
+    let mut t = Agent::spawn(&b);
+    let r = w.monitor_name(t.name.as_str(), bn).await;
+    w.send(t.pid, atom("sync"));
+    assert_eq!(t.next().await, atom("sync"));
+    t.exit(atom("bye"));
+    let item = tuple(vec![Term::Atom(t.name), Term::Atom(bn)]);
+    assert_eq!(down(&w.next().await), (r, item, atom("bye")));
+
+    // UNLINK_ID: link then unlink, then the other side crashes: no EXIT.
+    let mut t = Agent::spawn(&b);
+    w.link(t.pid);
+    w.unlink(t.pid);
+    w.send(t.pid, atom("sync"));
+    assert_eq!(t.next().await, atom("sync"));
+    t.exit(atom("after_unlink"));
+    assert!(eventually(|| !b.is_alive(t.pid)).await);
+    w.expect_nothing(Duration::from_millis(500)).await;
+
+    // The other way round, b watches a, then a stops: noconnection on b's side.
+    let mut wb = Agent::spawn(&b);
+    let mut t = Agent::spawn(&a);
+    let r = wb.monitor(t.pid).await;
+    wb.link(t.pid);
+    wb.monitor_node(a.name());
+    wb.send(t.pid, atom("sync"));
+    assert_eq!(t.next().await, atom("sync"));
+    // And a watches b too.
+    let mut tb = Agent::spawn(&b);
+    let ra = w.monitor(tb.pid).await;
+    w.link(tb.pid);
+    w.send(tb.pid, atom("sync"));
+    assert_eq!(tb.next().await, atom("sync"));
+    a.stop();
+    let mut got = [wb.next().await, wb.next().await, wb.next().await];
+    got.sort_by_key(|m| m.as_tuple().map(|t| t[0].as_atom().map(|a| a.as_str())));
+    assert_eq!(down(&got[0]), (r, Term::Pid(t.pid), atom("noconnection")));
+    assert_eq!(exit(&got[1]), (t.pid, atom("noconnection")));
+    assert_eq!(got[2], tuple(vec![atom("nodedown"), Term::Atom(a.name())]));
+    let mut got = [w.next().await, w.next().await];
+    got.sort_by_key(|m| m.as_tuple().map(|t| t[0].is_atom("EXIT")));
+    assert_eq!(down(&got[0]), (ra, Term::Pid(tb.pid), atom("noconnection")));
+    assert_eq!(exit(&got[1]), (tb.pid, atom("noconnection")));
+    b.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodeup_nodedown_and_ticks() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let tick = Duration::from_secs(1);
+    let a = ferl_node_with(epmd.port, &cookie, tick).await;
+    let b = ferl_node_with(epmd.port, &cookie, tick).await;
+    let mut wa = Agent::spawn(&a);
+    let mut wb = Agent::spawn(&b);
+    a.monitor_nodes(wa.pid, true);
+    b.monitor_nodes(wb.pid, true);
+    assert!(a.connect(b.name()).await);
+    assert_eq!(
+        wa.next().await,
+        tuple(vec![atom("nodeup"), Term::Atom(b.name())])
+    );
+    assert_eq!(
+        wb.next().await,
+        tuple(vec![atom("nodeup"), Term::Atom(a.name())])
+    );
+    // Idle for three tick times: the ticks keep it up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(a.nodes(), vec![b.name()]);
+    assert_eq!(b.nodes(), vec![a.name()]);
+    wa.expect_nothing(Duration::ZERO).await;
+    assert!(b.disconnect(a.name()));
+    assert_eq!(
+        wa.next().await,
+        tuple(vec![atom("nodedown"), Term::Atom(b.name())])
+    );
+    assert_eq!(
+        wb.next().await,
+        tuple(vec![atom("nodedown"), Term::Atom(a.name())])
+    );
+    a.stop();
+    b.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_and_monitors_to_an_unreachable_node_get_noconnection() {
+    let epmd = RealEpmd::start();
+    let a = ferl_node(epmd.port, &testkit::unique_cookie()).await;
+    let ghost = Atom::new(&format!(
+        "ghost_{}@{}",
+        std::process::id(),
+        testkit::hostname()
+    ));
+    let far = ferl::Pid::new(ghost, 42, 0, 7);
+    let mut w = Agent::spawn(&a);
+    w.link(far);
+    let r = w.monitor(far).await;
+    w.monitor_node(ghost);
+    let mut got = [w.next().await, w.next().await, w.next().await];
+    got.sort_by_key(|m| m.as_tuple().map(|t| t[0].as_atom().map(|a| a.as_str())));
+    assert_eq!(down(&got[0]), (r, Term::Pid(far), atom("noconnection")));
+    assert_eq!(exit(&got[1]), (far, atom("noconnection")));
+    assert_eq!(got[2], tuple(vec![atom("nodedown"), Term::Atom(ghost)]));
+    assert!(a.nodes().is_empty());
+    a.stop();
+}
