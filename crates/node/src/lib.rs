@@ -53,6 +53,7 @@ mod error;
 mod exception;
 mod exit;
 pub mod gen_server;
+pub mod global;
 mod inbound;
 mod link;
 mod mailbox;
