@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ferl", version, about = "Erlang-style distributed messaging for Rust")]
+#[command(
+    name = "ferl",
+    version,
+    about = "Erlang-style distributed messaging for Rust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -2,7 +2,8 @@
 //! logging like Elixir's Logger (`12:31:23.891 [info] message`), then unregisters from EPMD,
 //! closes its connections and exits 0. A name in use prints BEAM's text and exits 1.
 
-use ferl::{Node, NodeName, StartError, StartOptions};
+use crate::node_args::NodeArgs;
+use ferl::{Node, StartError, StartOptions};
 use std::fmt;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,22 +15,10 @@ use tracing_subscriber::EnvFilter;
 
 /// Start a distributed ferl node (like `erl -sname`/`-name`) and serve until stopped.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("node_name").required(true).args(["sname", "name"])))]
 pub struct RunArgs {
-    /// Short node name (`alice` -> alice@<short hostname>).
-    #[arg(long, conflicts_with = "name", required_unless_present = "name")]
-    sname: Option<String>,
-    /// Long node name, `alice@host.example`.
-    #[arg(long)]
-    name: Option<String>,
-    /// Magic cookie (default: ~/.erlang.cookie, created when missing).
-    #[arg(long)]
-    cookie: Option<String>,
-    /// Hidden node: peers list it in `nodes(hidden)` only.
-    #[arg(long)]
-    hidden: bool,
-    /// net_ticktime in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    ticktime: u64,
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
 /// Elixir Logger's console format: `HH:MM:SS.mmm [level] message` (UTC clock time).
@@ -82,15 +71,10 @@ pub(crate) fn init_logging() {
 
 pub fn run(args: RunArgs) -> ExitCode {
     init_logging();
-    let name = match (args.sname, args.name) {
-        (Some(s), _) => NodeName::Short(s),
-        (None, Some(n)) => NodeName::Long(n),
-        (None, None) => unreachable!("clap requires --sname or --name"),
+    let Some(opts) = args.node.start_options() else {
+        eprintln!("ferl run: --sname or --name is required");
+        return ExitCode::from(2);
     };
-    let mut opts = StartOptions::new(name);
-    opts.cookie = args.cookie;
-    opts.hidden = args.hidden;
-    opts.net_ticktime = Duration::from_secs(args.ticktime.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

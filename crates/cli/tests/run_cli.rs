@@ -250,3 +250,24 @@ fn ferl_node_talks_to_ferl_run_and_sees_noconnection_on_sigkill() {
         node.stop();
     });
 }
+
+#[test]
+fn iex_sees_noconnection_when_ferl_run_is_killed() {
+    let epmd = RealEpmd::start();
+    let mut iex = BeamNode::elixir(epmd.port);
+    let mut run = FerlRun::start(epmd.port, &testkit::unique_name("run"), &iex.opts.cookie);
+    let f = format!(":\"{}\"", run.node);
+    assert_eq!(iex.eval_ok(&format!("Node.connect({f})")), "true");
+    iex.eval_ok(&format!("ref = Process.monitor({{:net_kernel, {f}}})"));
+    // The monitor is in place once a call through the same connection has been answered.
+    assert_eq!(iex.eval_ok(&format!("Node.ping({f})")), ":pong");
+    run.signal("-KILL");
+    let _ = run.wait_exit();
+    assert_eq!(
+        iex.eval_ok(
+            "receive do {:DOWN, ^ref, :process, _, why} -> why after 10000 -> :timeout end"
+        ),
+        ":noconnection"
+    );
+    assert_eq!(iex.eval_ok("Node.list()"), "[]");
+}

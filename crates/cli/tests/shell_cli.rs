@@ -10,7 +10,12 @@ use testkit::{BeamKind, BeamNode, BeamOpts, RealEpmd};
 const FERL: &str = env!("CARGO_BIN_EXE_ferl");
 
 /// Runs `ferl shell ARGS` with `input` on stdin; kills it after `limit`. Returns (status, stdout, stderr).
-fn ferl_shell(args: &[&str], input: &str, epmd_port: u16, limit: Duration) -> (i32, String, String) {
+fn ferl_shell(
+    args: &[&str],
+    input: &str,
+    epmd_port: u16,
+    limit: Duration,
+) -> (i32, String, String) {
     let mut child = Command::new(FERL)
         .arg("shell")
         .args(args)
@@ -109,7 +114,11 @@ fn tutorial_first_act_against_a_real_elixir_node() {
         "{:badrpc, {:EXIT, {:undef, [{Greet, :nope, [], []}]}}}"
     );
     assert_eq!(results[4], ":pang");
-    assert_eq!(results[5], format!("[:{b}]"), "a failed ping leaves no connection");
+    assert_eq!(
+        results[5],
+        format!("[:{b}]"),
+        "a failed ping leaves no connection"
+    );
     assert!(results[6].starts_with("#PID<0."), "{}", results[6]);
     assert_eq!(results[7], "{:hi, 3}");
     assert_eq!(results[8], "{:hi, 3}", "flush prints the message");

@@ -45,7 +45,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let peer = ferl::Atom::new(&peer);
         if node.connect(peer).await {
             let reply = node
-                .rpc_call(peer, "Elixir.Greet", "say", vec![Term::from("rust")], Some(Duration::from_secs(5)))
+                .rpc_call(
+                    peer,
+                    "Elixir.Greet",
+                    "say",
+                    vec![Term::from("rust")],
+                    Some(Duration::from_secs(5)),
+                )
                 .await;
             println!("Greet.say on {peer}: {}", rpc::to_term(&reply).elixir());
         } else {

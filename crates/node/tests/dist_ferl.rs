@@ -112,6 +112,7 @@ async fn sends_auto_connect_and_order_both_ways() {
     b.stop();
 }
 
+/// Includes `spawn_request` to the node itself, which BEAM allows too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_spawn_both_ways() {
     let (_epmd, a, b) = pair().await;
@@ -126,7 +127,7 @@ async fn remote_spawn_both_ways() {
     for n in [&a, &b] {
         n.register_fn(Atom::new("ferl_test"), Atom::new("reply"), 2, reply.clone());
     }
-    for (from, to) in [(&a, &b), (&b, &a)] {
+    for (from, to) in [(&a, &b), (&b, &a), (&a, &a)] {
         let target = to.name();
         let (pid, got) = run_in(from, move |mut p| async move {
             let args = vec![Term::Pid(p.pid()), atom("x")];
@@ -320,28 +321,50 @@ async fn nodeup_nodedown_and_ticks() {
     let mut wb = Agent::spawn(&b);
     a.monitor_nodes(wa.pid, true);
     b.monitor_nodes(wb.pid, true);
-    assert!(a.connect(b.name()).await);
-    assert_eq!(
-        wa.next().await,
-        tuple(vec![atom("nodeup"), Term::Atom(b.name())])
-    );
+    // The first signal over a new connection arrives after its nodeup (as monitor_nodes
+    // promises): wb subscribed and is the receiver of the message that makes the connection.
+    wa.send_to(wb.name.as_str(), b.name(), atom("first"));
     assert_eq!(
         wb.next().await,
         tuple(vec![atom("nodeup"), Term::Atom(a.name())])
     );
+    assert_eq!(wb.next().await, atom("first"));
+    assert_eq!(
+        wa.next().await,
+        tuple(vec![atom("nodeup"), Term::Atom(b.name())])
+    );
+    assert!(a.connect(b.name()).await);
     // Idle for three tick times: the ticks keep it up.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(a.nodes(), vec![b.name()]);
     assert_eq!(b.nodes(), vec![a.name()]);
     wa.expect_nothing(Duration::ZERO).await;
-    assert!(b.disconnect(a.name()));
+    // And nodedown comes after everything the connection delivered.
+    wa.send(wb.pid, atom("last"));
+    assert_eq!(wb.next().await, atom("last"));
+    // nodedown comes after everything the connection delivered: a burst cut short by the
+    // disconnect arrives as an in-order prefix, then nodedown, then nothing.
+    let (dest, from_node) = (wb.pid, a.clone());
+    run_in(&from_node, move |p| async move {
+        for i in 1..=2000i64 {
+            p.send(dest, Term::Int(i));
+        }
+    })
+    .await;
+    assert!(a.disconnect(b.name()));
+    let mut next = 1;
+    loop {
+        let m = wb.next().await;
+        if m == tuple(vec![atom("nodedown"), Term::Atom(a.name())]) {
+            break;
+        }
+        assert_eq!(m, Term::Int(next), "in order, no gaps");
+        next += 1;
+    }
+    wb.expect_nothing(Duration::from_millis(300)).await;
     assert_eq!(
         wa.next().await,
         tuple(vec![atom("nodedown"), Term::Atom(b.name())])
-    );
-    assert_eq!(
-        wb.next().await,
-        tuple(vec![atom("nodedown"), Term::Atom(a.name())])
     );
     a.stop();
     b.stop();

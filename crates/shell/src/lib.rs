@@ -17,7 +17,7 @@ pub mod token;
 
 pub use error::{ParseError, ShellError, SyntaxIssue};
 pub use eval::Interp;
+pub use node_runtime::NodeRuntime;
 pub use parser::parse;
 pub use repl::{eval_once, run_interactive, run_script, Outcome, Shell};
-pub use node_runtime::NodeRuntime;
 pub use runtime::Runtime;

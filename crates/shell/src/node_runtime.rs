@@ -14,7 +14,12 @@ use tokio::sync::{mpsc, oneshot};
 enum Request {
     Flush(oneshot::Sender<Vec<Term>>),
     Send(Term, Term, oneshot::Sender<Result<Term, ShellError>>),
-    Call(Atom, Atom, Vec<Term>, oneshot::Sender<Result<Term, ShellError>>),
+    Call(
+        Atom,
+        Atom,
+        Vec<Term>,
+        oneshot::Sender<Result<Term, ShellError>>,
+    ),
 }
 
 /// A [`Runtime`] backed by a ferl node. Its methods block the calling thread, which must not be
@@ -206,12 +211,26 @@ async fn call(p: &mut Process, m: Atom, f: Atom, args: Vec<Term>) -> Result<Term
         }
         // ---- rpc / erpc -------------------------------------------------------------------
         ("rpc", "call", [n, mm, ff, a]) => {
-            let r = rpc::call(p, atom_arg(n)?, atom_arg(mm)?, atom_arg(ff)?, list_arg(a)?, None);
+            let r = rpc::call(
+                p,
+                atom_arg(n)?,
+                atom_arg(mm)?,
+                atom_arg(ff)?,
+                list_arg(a)?,
+                None,
+            );
             Ok(rpc::to_term(&r.await))
         }
         ("rpc", "call", [n, mm, ff, a, t]) => {
             let t = timeout_arg(t)?;
-            let r = rpc::call(p, atom_arg(n)?, atom_arg(mm)?, atom_arg(ff)?, list_arg(a)?, t);
+            let r = rpc::call(
+                p,
+                atom_arg(n)?,
+                atom_arg(mm)?,
+                atom_arg(ff)?,
+                list_arg(a)?,
+                t,
+            );
             Ok(rpc::to_term(&r.await))
         }
         ("rpc", "cast", [n, mm, ff, a]) | ("erpc", "cast", [n, mm, ff, a]) => {
@@ -224,7 +243,10 @@ async fn call(p: &mut Process, m: Atom, f: Atom, args: Vec<Term>) -> Result<Term
             })
         }
         ("rpc", "multicall", [ns, mm, ff, a]) => {
-            let nodes: Vec<Atom> = list_arg(ns)?.iter().map(atom_arg).collect::<Result<_, _>>()?;
+            let nodes: Vec<Atom> = list_arg(ns)?
+                .iter()
+                .map(atom_arg)
+                .collect::<Result<_, _>>()?;
             let (good, bad) =
                 rpc::multicall(p, &nodes, atom_arg(mm)?, atom_arg(ff)?, list_arg(a)?, None).await;
             Ok(Term::tuple(vec![
@@ -233,12 +255,26 @@ async fn call(p: &mut Process, m: Atom, f: Atom, args: Vec<Term>) -> Result<Term
             ]))
         }
         ("erpc", "call", [n, mm, ff, a]) => {
-            let r = rpc::call(p, atom_arg(n)?, atom_arg(mm)?, atom_arg(ff)?, list_arg(a)?, None);
+            let r = rpc::call(
+                p,
+                atom_arg(n)?,
+                atom_arg(mm)?,
+                atom_arg(ff)?,
+                list_arg(a)?,
+                None,
+            );
             r.await.map_err(|e| erpc_error(&e))
         }
         ("erpc", "call", [n, mm, ff, a, t]) => {
             let t = timeout_arg(t)?;
-            let r = rpc::call(p, atom_arg(n)?, atom_arg(mm)?, atom_arg(ff)?, list_arg(a)?, t);
+            let r = rpc::call(
+                p,
+                atom_arg(n)?,
+                atom_arg(mm)?,
+                atom_arg(ff)?,
+                list_arg(a)?,
+                t,
+            );
             r.await.map_err(|e| erpc_error(&e))
         }
         // ---- Process ----------------------------------------------------------------------
@@ -256,11 +292,10 @@ async fn call(p: &mut Process, m: Atom, f: Atom, args: Vec<Term>) -> Result<Term
             })
         }
         ("Elixir.Process", "register", [Term::Pid(pid), name])
-        | ("erlang", "register", [name, Term::Pid(pid)]) => {
-            node.register(atom_arg(name)?, *pid)
-                .map(|()| Term::Atom(Atom::TRUE))
-                .map_err(|_| ShellError::from_erlang(&Term::atom("badarg")))
-        }
+        | ("erlang", "register", [name, Term::Pid(pid)]) => node
+            .register(atom_arg(name)?, *pid)
+            .map(|()| Term::Atom(Atom::TRUE))
+            .map_err(|_| ShellError::from_erlang(&Term::atom("badarg"))),
         ("Elixir.Process", "registered", []) | ("erlang", "registered", []) => {
             Ok(nodes_term(node.registered()))
         }

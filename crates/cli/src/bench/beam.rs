@@ -27,7 +27,8 @@ fn script(ctx: &RunCtx, name: &str, text: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn log_file(ctx: &RunCtx, role: &str) -> Result<(PathBuf, File), String> {
+/// `<pairing>-run<N>-<role>.log` in the session directory, created.
+pub(super) fn log_file(ctx: &RunCtx, role: &str) -> Result<(PathBuf, File), String> {
     let path = ctx
         .session
         .path(&format!("{}-run{}-{role}.log", ctx.pairing.id(), ctx.run));
@@ -66,28 +67,38 @@ impl NodeB for BeamNodeB {
             .stderr(err)
             .spawn()
             .map_err(|e| format!("cannot start elixir (run scripts/install-deps.sh): {e}"))?;
-        let mut process = ChildGuard::new(format!("node B {sname}"), child);
-        let deadline = Instant::now() + B_START_TIMEOUT;
-        loop {
-            if std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains(" ready")
-            {
-                return Ok(RunningB {
-                    node: ctx.session.full_name(&sname),
-                    process,
-                    log,
-                });
-            }
-            if process.exited() || Instant::now() > deadline {
-                return Err(format!(
-                    "node B did not start; {}:\n{}",
-                    log.display(),
-                    tail(&log, 20)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let process = ChildGuard::new(format!("node B {sname}"), child);
+        wait_ready(ctx, &sname, process, log)
+    }
+}
+
+/// Waits until node B's log says `<node> ready` (or it died, or took too long).
+pub(super) fn wait_ready(
+    ctx: &RunCtx,
+    sname: &str,
+    mut process: ChildGuard,
+    log: PathBuf,
+) -> Result<RunningB, String> {
+    let deadline = Instant::now() + B_START_TIMEOUT;
+    loop {
+        if std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(" ready")
+        {
+            return Ok(RunningB {
+                node: ctx.session.full_name(sname),
+                process,
+                log,
+            });
         }
+        if process.exited() || Instant::now() > deadline {
+            return Err(format!(
+                "node B did not start; {}:\n{}",
+                log.display(),
+                tail(&log, 20)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -111,7 +122,7 @@ impl DriverA for BeamDriver {
             .arg(&b.node)
             .envs(ctx.sizes.node_a_env())
             .env("BENCH_REPORT", "1")
-            .env("ROWS", "abcdefghi")
+            .env("ROWS", ctx.pairing.rows())
             .env("STOP_B", "1")
             .env("ERL_EPMD_PORT", ctx.epmd_port.to_string())
             .current_dir(&ctx.session.dir)
@@ -165,7 +176,7 @@ impl DriverA for BeamDriver {
             ));
         }
         let missing: Vec<_> = pairing_metrics()
-            .filter(|m| !values.contains_key(m.key))
+            .filter(|m| ctx.pairing.measures(m.key) && !values.contains_key(m.key))
             .map(|m| m.key)
             .collect();
         if !missing.is_empty() {

@@ -3,6 +3,11 @@
 //! Progress goes to stderr, the table to stdout (and `--out`).
 
 mod beam;
+mod ferl_a;
+mod ferl_b;
+mod ferl_b_services;
+mod ferl_idle;
+mod ferl_rows;
 mod machine;
 mod metrics;
 mod pairing;
@@ -36,6 +41,12 @@ pub struct BenchArgs {
     /// Internal: be the far end of the raw-TCP limit measurement (connects to this port).
     #[arg(long, hide = true)]
     raw_peer: Option<u16>,
+    /// Internal: be a ferl node B with this short name (until `:init.stop/0`).
+    #[arg(long, hide = true, requires = "node_b_cookie")]
+    node_b: Option<String>,
+    /// Internal: node B's cookie.
+    #[arg(long, hide = true)]
+    node_b_cookie: Option<String>,
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -47,6 +58,9 @@ pub fn run(args: BenchArgs) -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let (Some(sname), Some(cookie)) = (&args.node_b, &args.node_b_cookie) {
+        return ferl_b::serve(sname, cookie);
     }
     let mut sizes = if args.quick {
         Sizes::quick()

@@ -60,13 +60,40 @@ impl Pairing {
     }
 
     /// The driver and node B of this pairing, or None while one side does not exist yet.
-    /// This is where ferl plugs in: `BeamFerl => (BeamDriver, FerlNodeB)`, and so on.
     pub fn parts(self) -> Option<(Box<dyn DriverA>, Box<dyn NodeB>)> {
         use super::beam::{BeamDriver, BeamNodeB};
-        match self {
-            Pairing::BeamBeam => Some((Box::new(BeamDriver), Box::new(BeamNodeB))),
-            Pairing::FerlFerl | Pairing::BeamFerl | Pairing::FerlBeam => None,
+        use super::ferl_a::FerlDriver;
+        use super::ferl_b::FerlNodeB;
+        Some(match self {
+            Pairing::BeamBeam => (Box::new(BeamDriver), Box::new(BeamNodeB)),
+            Pairing::FerlFerl => (Box::new(FerlDriver), Box::new(FerlNodeB)),
+            Pairing::BeamFerl => (Box::new(BeamDriver), Box::new(FerlNodeB)),
+            Pairing::FerlBeam => (Box::new(FerlDriver), Box::new(BeamNodeB)),
+        })
+    }
+
+    /// Why this pairing cannot measure a row (`"e"`), or None if it can. A ferl node on either
+    /// side has no `:global` yet, which rows (e) and (i) need.
+    pub fn gap(self, row: &str) -> Option<&'static str> {
+        match (self, row) {
+            (Pairing::BeamBeam, _) => None,
+            (_, "e" | "i") => Some("needs :global (not wired yet)"),
+            _ => None,
         }
+    }
+
+    /// The rows this pairing measures, as node_a.exs's `ROWS` spells them.
+    pub fn rows(self) -> String {
+        "abcdefghi"
+            .chars()
+            .filter(|c| self.gap(&c.to_string()).is_none())
+            .collect()
+    }
+
+    /// Does this pairing report metric `key` (`"a.p50_us"`)?
+    pub fn measures(self, key: &str) -> bool {
+        self.gap(key.split('.').next().unwrap_or_default())
+            .is_none()
     }
 }
 
@@ -121,12 +148,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_round_trip_and_only_beam_beam_runs_today() {
+    fn ids_round_trip_and_every_pairing_runs() {
         for p in Pairing::ALL {
             assert_eq!(Pairing::parse(p.id()), Ok(p));
+            assert!(p.available());
         }
         assert!(Pairing::parse("beam-rust").is_err());
-        assert!(Pairing::BeamBeam.available());
-        assert!(!Pairing::FerlFerl.available());
+    }
+
+    #[test]
+    fn ferl_pairings_skip_the_global_rows_only() {
+        assert_eq!(Pairing::BeamBeam.rows(), "abcdefghi");
+        for p in [Pairing::FerlFerl, Pairing::BeamFerl, Pairing::FerlBeam] {
+            assert_eq!(p.rows(), "abcdfgh");
+            assert!(p.measures("a.p50_us") && !p.measures("i.p50_ms"));
+            assert_eq!(p.gap("e"), Some("needs :global (not wired yet)"));
+        }
     }
 }

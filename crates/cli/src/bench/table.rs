@@ -66,7 +66,14 @@ pub fn render(header: &str, sizes: &Sizes, results: &Results) -> String {
             Some(runs) => median(runs, m.key),
             None => None,
         };
-        let missing = |p: Pairing| if p.available() { "-" } else { "n/a" };
+        let letter = m.key.split('.').next().unwrap_or_default();
+        let missing = |p: Pairing| {
+            if p.available() && p.gap(letter).is_none() {
+                "-"
+            } else {
+                "n/a"
+            }
+        };
         let beam = cell(Pairing::BeamBeam);
         let _ = write!(
             out,
@@ -110,6 +117,17 @@ fn notes(sizes: &Sizes, results: &Results) -> String {
         };
         let _ = write!(n, "\n{}: {why}.", p.title());
     }
+    for p in results.pairings.keys() {
+        let gaps: Vec<String> = "abcdefghi"
+            .chars()
+            .map(String::from)
+            .filter_map(|row| Some((p.gap(&row)?, row)))
+            .map(|(why, row)| format!("({row}) n/a, {why}"))
+            .collect();
+        if !gaps.is_empty() {
+            let _ = write!(n, "\n{}: {}.", p.title(), gaps.join("; "));
+        }
+    }
     n
 }
 
@@ -147,7 +165,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             row_a.split('|').map(str::trim).collect::<Vec<_>>()[3..8],
-            ["30.0", "15.0", "0.50×", "n/a", ""]
+            ["30.0", "15.0", "0.50×", "-", ""]
         );
         assert!(t
             .lines()
@@ -155,8 +173,9 @@ mod tests {
         assert!(t
             .lines()
             .any(|l| l.starts_with("| limit |") && l.contains("| 9.5 |")));
-        assert!(t.contains("BEAM->ferl: n/a, not yet available"));
-        assert!(t.contains("ferl->BEAM: n/a, not yet available"));
-        assert!(!t.contains("ferl->ferl: n/a"), "it has results");
+        assert!(t.contains("BEAM->ferl: -, not run"));
+        let row_e = t.lines().find(|l| l.starts_with("| (e) |")).unwrap();
+        assert_eq!(row_e.split('|').map(str::trim).nth(4), Some("n/a"));
+        assert!(t.contains("ferl->ferl: (e) n/a, needs :global (not wired yet); (i) n/a"));
     }
 }

@@ -73,8 +73,13 @@ impl Config {
 #[derive(Debug, Clone)]
 pub enum Input {
     /// net_kernel nodeup. Hidden nodes are ignored, as BEAM's `monitor_nodes(true)` does.
-    NodeUp { node: Atom, visible: bool },
-    NodeDown { node: Atom },
+    NodeUp {
+        node: Atom,
+        visible: bool,
+    },
+    NodeDown {
+        node: Atom,
+    },
     /// A message in `global_name_server`'s mailbox: `{'$gen_cast', _}`, `{'$gen_call', _, _}`
     /// or a plain message (`init_connect_ack`, `lost_connection`, `whereis`, ...).
     Message(Term),
@@ -87,14 +92,25 @@ pub enum Input {
         reply: Option<Term>,
     },
     /// The value `global:resolve_it/4` returned (or `{badrpc, Reason}`).
-    RpcResult { id: RpcId, result: Term },
+    RpcResult {
+        id: RpcId,
+        result: Term,
+    },
     /// The outcome of [`Action::Dial`].
-    DialResult { node: Atom, connected: bool },
+    DialResult {
+        node: Atom,
+        connected: bool,
+    },
     /// A monitor from [`Action::Monitor`] fired (the process died or its node went down).
-    Down { monitor: MonitorId },
+    Down {
+        monitor: MonitorId,
+    },
     Timer(TimerId),
     /// A call from this node's own code (the `global` API).
-    Local { req: ReqId, request: LocalRequest },
+    Local {
+        req: ReqId,
+        request: LocalRequest,
+    },
 }
 
 /// The `global` API calls that need the protocol (lookups are direct reads:
@@ -131,13 +147,26 @@ pub enum LocalRequest {
 #[derive(Debug, Clone)]
 pub enum Action {
     /// REG_SEND `{'$gen_cast', msg}` to `{global_name_server, node}` (see [`Action::wire`]).
-    Cast { node: Atom, msg: Cast },
+    Cast {
+        node: Atom,
+        msg: Cast,
+    },
     /// REG_SEND `msg` to `{global_name_server, node}`, without auto-connect.
-    Info { node: Atom, msg: Info },
+    Info {
+        node: Atom,
+        msg: Info,
+    },
     /// Plain send of `msg` to `to` (conflict notices, old-style `lock_set` to a locker).
-    Send { to: Pid, msg: Term },
+    Send {
+        to: Pid,
+        msg: Term,
+    },
     /// gen_server reply: send `{from_tag, reply}` to `to` (or its alias, see research §4.3).
-    Reply { to: Pid, tag: Term, reply: Term },
+    Reply {
+        to: Pid,
+        tag: Term,
+        reply: Term,
+    },
     /// `gen_server:multi_call(nodes, global_name_server, request)` made *as* `from` (the lock
     /// holder: BEAM monitors From's pid). Feed each node's answer back as `Input::CallReply`.
     /// Never lists this node: the core answers itself.
@@ -148,16 +177,29 @@ pub enum Action {
         request: Request,
     },
     /// Monitor `pid`; report its death as `Input::Down` (at once if it does not exist).
-    Monitor { id: MonitorId, pid: Pid },
-    Demonitor { id: MonitorId },
+    Monitor {
+        id: MonitorId,
+        pid: Pid,
+    },
+    Demonitor {
+        id: MonitorId,
+    },
     /// `register_name_external` on this node links the pid.
-    Link { pid: Pid },
-    Unlink { pid: Pid },
+    Link {
+        pid: Pid,
+    },
+    Unlink {
+        pid: Pid,
+    },
     /// `sync_other/2`: `monitor_node(node, true, [allow_passive_connect])` (auto-connect),
     /// then report `Input::DialResult`; the core then casts `in_sync`.
-    Dial { node: Atom },
+    Dial {
+        node: Atom,
+    },
     /// `net_kernel:async_disconnect(node)` (prevent_overlapping_partitions).
-    Disconnect { node: Atom },
+    Disconnect {
+        node: Atom,
+    },
     /// `rpc:call(node, global, resolve_it, [method, name, pid1, pid2])`; when `node` is this
     /// node the method is a Rust one (`fun M:F/3` in the MFA registry): call it with
     /// `[name, pid1, pid2]`. Report the value as `Input::RpcResult`.
@@ -170,11 +212,20 @@ pub enum Action {
         pid2: Pid,
     },
     /// `exit(pid, reason)` (`random_exit_name` kills the loser with `kill`).
-    Exit { pid: Pid, reason: Term },
+    Exit {
+        pid: Pid,
+        reason: Term,
+    },
     /// Feed `Input::Timer(id)` after `after_ms`.
-    SetTimer { id: TimerId, after_ms: u64 },
+    SetTimer {
+        id: TimerId,
+        after_ms: u64,
+    },
     /// The answer to `Input::Local { req, .. }`.
-    LocalReply { req: ReqId, reply: Term },
+    LocalReply {
+        req: ReqId,
+        reply: Term,
+    },
 }
 
 impl Action {

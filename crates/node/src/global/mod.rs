@@ -3,9 +3,9 @@
 //! (`Input` -> `Action`s). Mirrors OTP 25.2.3 lib/kernel/src/global.erl; research doc §6.
 
 mod api;
+mod dispatch;
 mod locker;
 pub mod messages;
-mod dispatch;
 mod methods;
 mod ops;
 mod partition;

@@ -14,7 +14,7 @@ use etf::{Atom, Pid, Term};
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FromPidOrNode {
     Pid(Pid),
-    Node(Atom),
+    Node,
 }
 
 impl GlobalServer {
@@ -76,7 +76,7 @@ impl GlobalServer {
     fn lock_still_set(&self, from: FromPidOrNode, extra: Option<&Term>) -> bool {
         match (self.t.locks.get(&Term::atom("global")), from) {
             (Some(l), FromPidOrNode::Pid(p)) => l.holders.contains(&p),
-            (Some(l), FromPidOrNode::Node(_)) => {
+            (Some(l), FromPidOrNode::Node) => {
                 let id = extra.and_then(|e| extra_info("lock", e));
                 match id.and_then(|t| t.as_tuple()) {
                     Some([g, lock_id]) if g.is_atom("global") => l.requester == *lock_id,

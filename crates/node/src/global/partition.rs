@@ -23,7 +23,8 @@ impl GlobalServer {
     pub(crate) fn handle_nodedown(&mut self, node: Atom, what: NodeDownType) {
         let tag = self.tag_my(node);
         self.cancel_locker(node, tag, None);
-        self.queue.push_back(Internal::Locker(LMsg::RemoveFromKnown(node)));
+        self.queue
+            .push_back(Internal::Locker(LMsg::RemoveFromKnown(node)));
         self.reset_node_state(node);
         let k = NodeKey(node);
         match what {
@@ -97,7 +98,10 @@ impl GlobalServer {
             node_b: b,
         };
         self.volatile_multicast(msg, a);
-        let tmr = self.set_timer(TimerPurpose::LostConnection(key.0, key.1), LOST_CONNECTION_MS);
+        let tmr = self.set_timer(
+            TimerPurpose::LostConnection(key.0, key.1),
+            LOST_CONNECTION_MS,
+        );
         self.lost.insert(key, (xcre, op_id, tmr));
         let me = self.cfg.node;
         let rm = if me == b { a } else { b };

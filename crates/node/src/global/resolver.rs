@@ -160,12 +160,19 @@ fn apply_result(run: &mut Run, e: &NameEntry, pid2: Pid, method2: &Term, result:
             method: method2.clone(),
         })),
         Term::Tuple(v) if v.len() == 2 && v[0].is_atom("badrpc") => {
-            tracing::info!("global: badrpc {:?} received when conflicting name {:?} was found", v[1], e.name);
+            tracing::info!(
+                "global: badrpc {:?} received when conflicting name {:?} was found",
+                v[1],
+                e.name
+            );
             run.ops.push(Op::Insert(e.clone()));
         }
         other => {
             if !other.is_atom("none") {
-                tracing::info!("global: Resolve method for conflicting name {:?} returned {other:?}", e.name);
+                tracing::info!(
+                    "global: Resolve method for conflicting name {:?} returned {other:?}",
+                    e.name
+                );
             }
             run.ops.push(Op::Delete(e.name.clone()));
             run.res.push(Op::Delete(e.name.clone()));

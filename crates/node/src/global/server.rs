@@ -272,7 +272,14 @@ impl GlobalServer {
                 method,
                 reg_node,
             } => {
-                self.ins_name_ext(name, *pid, method, *reg_node, FromPidOrNode::Pid(from), None);
+                self.ins_name_ext(
+                    name,
+                    *pid,
+                    method,
+                    *reg_node,
+                    FromPidOrNode::Pid(from),
+                    None,
+                );
                 Term::atom("yes")
             }
             Request::SetLock(id) => Term::from(self.handle_set_lock(id, from)),
@@ -283,13 +290,9 @@ impl GlobalServer {
             Request::GetKnown => Term::List(self.known.keys().map(|k| Term::Atom(k.0)).collect()),
             Request::GetSynced => Term::List(self.synced.iter().map(|n| Term::Atom(*n)).collect()),
             Request::GetProtocolVersion => Term::Int(super::PROTOCOL_VERSION),
-            Request::GetNamesExt => Term::List(
-                self.t
-                    .get_names_ext()
-                    .iter()
-                    .map(|e| e.to_term())
-                    .collect(),
-            ),
+            Request::GetNamesExt => {
+                Term::List(self.t.get_names_ext().iter().map(|e| e.to_term()).collect())
+            }
         })
     }
 
@@ -311,7 +314,14 @@ impl GlobalServer {
         self.issue_call(owner, from, kind, nodes, false);
     }
 
-    fn issue_call(&mut self, owner: Owner, from: Pid, kind: OpKind, nodes: Vec<Atom>, undoing: bool) {
+    fn issue_call(
+        &mut self,
+        owner: Owner,
+        from: Pid,
+        kind: OpKind,
+        nodes: Vec<Atom>,
+        undoing: bool,
+    ) {
         let me = self.cfg.node;
         let req = match &kind {
             OpKind::SetLock(id) if !undoing => Request::SetLock(id.clone()),

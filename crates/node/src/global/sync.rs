@@ -3,7 +3,7 @@
 //! `new_nodes`, `in_sync`, `handle_nodedown`, `sync_others` and `cancel_locker` of global.erl.
 
 use super::locker::{CancelFun, LMsg};
-use super::messages::{Cast, InitLocker, Info, NameExt, NodeVsn, Op};
+use super::messages::{Cast, Info, InitLocker, NameExt, NodeVsn, Op};
 use super::ops::FromPidOrNode;
 use super::resolver::Resolver;
 use super::server::{GlobalServer, Internal};
@@ -49,7 +49,9 @@ impl GlobalServer {
     }
 
     pub(crate) fn tag_my(&self, node: Atom) -> Option<Term> {
-        self.peers.get(&NodeKey(node)).and_then(|p| p.my_tag.clone())
+        self.peers
+            .get(&NodeKey(node))
+            .and_then(|p| p.my_tag.clone())
     }
 
     fn tag_his(&self, node: Atom) -> Term {
@@ -113,7 +115,14 @@ impl GlobalServer {
     }
 
     /// `init_connect/6`.
-    pub(crate) fn on_init_connect(&mut self, his_vsn: i64, longer: bool, his_tag: Term, node: Atom, init: InitLocker) {
+    pub(crate) fn on_init_connect(
+        &mut self,
+        his_vsn: i64,
+        longer: bool,
+        his_tag: Term,
+        node: Atom,
+        init: InitLocker,
+    ) {
         let vsn = if his_vsn > 8 || longer { 8 } else { his_vsn };
         if self.pending.contains_key(&NodeKey(node)) {
             if his_vsn < 8 {
@@ -169,7 +178,13 @@ impl GlobalServer {
 
     pub(crate) fn send_cancel_connect_message(&mut self, node: Atom, his_tag: Term) {
         let me = self.cfg.node;
-        self.info(node, Info::CancelConnect { node: me, tag: his_tag });
+        self.info(
+            node,
+            Info::CancelConnect {
+                node: me,
+                tag: his_tag,
+            },
+        );
     }
 
     /// `cancel_locker/4`: tell the locker, tell a pending peer, kill the resolver.
@@ -194,7 +209,10 @@ impl GlobalServer {
 
     pub(crate) fn on_init_connect_ack(&mut self, node: Atom, his_my: Term, his_his: Term) {
         let my_my = self.tag_my(node);
-        let my_his = self.peers.get(&NodeKey(node)).and_then(|p| p.his_tag.clone());
+        let my_his = self
+            .peers
+            .get(&NodeKey(node))
+            .and_then(|p| p.his_tag.clone());
         if my_my.as_ref() == Some(&his_my) && my_his.as_ref() == Some(&his_his) {
             return;
         }
@@ -238,7 +256,12 @@ impl GlobalServer {
         }
     }
 
-    pub(crate) fn on_exchange(&mut self, node: Atom, names: Vec<super::messages::NameEntry>, tag: Term) {
+    pub(crate) fn on_exchange(
+        &mut self,
+        node: Atom,
+        names: Vec<super::messages::NameEntry>,
+        tag: Term,
+    ) {
         if self.tag_my(node).as_ref() == Some(&tag) {
             self.exchange(node, names);
         } else {
@@ -254,7 +277,13 @@ impl GlobalServer {
         }
     }
 
-    pub(crate) fn on_exchange_ops(&mut self, node: Atom, tag: Term, ops: Vec<Op>, resolved: Vec<Op>) {
+    pub(crate) fn on_exchange_ops(
+        &mut self,
+        node: Atom,
+        tag: Term,
+        ops: Vec<Op>,
+        resolved: Vec<Op>,
+    ) {
         if self.tag_my(node).as_ref() != Some(&tag) {
             self.cancel_locker(node, Some(tag), None);
             return;
@@ -270,17 +299,24 @@ impl GlobalServer {
             tag: self.tag_his(node),
         };
         self.cast(node, msg);
-        match self.peer(node).save_ops.replace(SaveOps::Ops(ops)) {
-            Some(SaveOps::Resolved {
-                known,
-                names_ext,
-                resolved,
-            }) => self.resolved(node, resolved, known, names_ext),
-            _ => {}
+        if let Some(SaveOps::Resolved {
+            known,
+            names_ext,
+            resolved,
+        }) = self.peer(node).save_ops.replace(SaveOps::Ops(ops))
+        {
+            self.resolved(node, resolved, known, names_ext);
         }
     }
 
-    pub(crate) fn on_resolved(&mut self, node: Atom, resolved: Vec<Op>, known: Vec<NodeVsn>, names_ext: Vec<NameExt>, tag: Term) {
+    pub(crate) fn on_resolved(
+        &mut self,
+        node: Atom,
+        resolved: Vec<Op>,
+        known: Vec<NodeVsn>,
+        names_ext: Vec<NameExt>,
+        tag: Term,
+    ) {
         if self.tag_my(node).as_ref() != Some(&tag) {
             self.cancel_locker(node, Some(tag), None);
             return;
@@ -298,7 +334,13 @@ impl GlobalServer {
 
     /// `resolved/5`: apply the ops, learn the peer's known nodes (dial them), tell our old
     /// known nodes via `new_nodes` (run by the locker as it releases the lock).
-    fn resolved(&mut self, node: Atom, his_resolved: Vec<Op>, his_known: Vec<NodeVsn>, names_ext: Vec<NameExt>) {
+    fn resolved(
+        &mut self,
+        node: Atom,
+        his_resolved: Vec<Op>,
+        his_known: Vec<NodeVsn>,
+        names_ext: Vec<NameExt>,
+    ) {
         let mut ops = match self.peer(node).save_ops.take() {
             Some(SaveOps::Ops(o)) => o,
             _ => Vec::new(),
@@ -318,7 +360,7 @@ impl GlobalServer {
             Term::Tuple(vec![Term::atom("lock"), lock]),
         ]);
         let me = self.cfg.node;
-        self.do_ops(&ops, FromPidOrNode::Node(me), &names_ext, &extra);
+        self.do_ops(&ops, FromPidOrNode::Node, &names_ext, &extra);
         self.notify_syncers(node);
         for n in &his_known_nodes {
             self.cancel_resolved_locker(*n, None);
@@ -336,7 +378,8 @@ impl GlobalServer {
         };
         self.cancel_resolved_locker(node, Some(fun));
         let added = self.add_to_known(&new_nodes);
-        self.queue.push_back(Internal::Locker(LMsg::AddToKnown(added)));
+        self.queue
+            .push_back(Internal::Locker(LMsg::AddToKnown(added)));
         self.synced.push(node);
     }
 
@@ -352,9 +395,28 @@ impl GlobalServer {
         for (n, v) in fun.targets {
             let msg = if v >= 7 {
                 fun.msg.clone()
-            } else if let Cast::NewNodes { node, ops, names_ext, nodes, extra } = fun.msg.clone() {
-                let nodes = nodes.iter().map(|x| NodeVsn { node: x.node, vsn: None }).collect();
-                Cast::NewNodes { node, ops, names_ext, nodes, extra }
+            } else if let Cast::NewNodes {
+                node,
+                ops,
+                names_ext,
+                nodes,
+                extra,
+            } = fun.msg.clone()
+            {
+                let nodes = nodes
+                    .iter()
+                    .map(|x| NodeVsn {
+                        node: x.node,
+                        vsn: None,
+                    })
+                    .collect();
+                Cast::NewNodes {
+                    node,
+                    ops,
+                    names_ext,
+                    nodes,
+                    extra,
+                }
             } else {
                 continue;
             };
@@ -362,11 +424,19 @@ impl GlobalServer {
         }
     }
 
-    pub(crate) fn on_new_nodes(&mut self, node: Atom, ops: Vec<Op>, names_ext: Vec<NameExt>, nodes: Vec<NodeVsn>, extra: Term) {
+    pub(crate) fn on_new_nodes(
+        &mut self,
+        _node: Atom,
+        ops: Vec<Op>,
+        names_ext: Vec<NameExt>,
+        nodes: Vec<NodeVsn>,
+        extra: Term,
+    ) {
         let added = self.add_to_known(&nodes);
         self.sync_others(&added);
-        self.do_ops(&ops, FromPidOrNode::Node(node), &names_ext, &extra);
-        self.queue.push_back(Internal::Locker(LMsg::AddToKnown(added)));
+        self.do_ops(&ops, FromPidOrNode::Node, &names_ext, &extra);
+        self.queue
+            .push_back(Internal::Locker(LMsg::AddToKnown(added)));
     }
 
     pub(crate) fn on_in_sync(&mut self, node: Atom) {

@@ -145,6 +145,10 @@ impl Tables {
 
     /// Pids on `node` that hold names or locks (what nodedown's DOWN noconnection would hit).
     pub fn pids_on(&self, node: Atom) -> Vec<Pid> {
-        self.mon_pids.values().filter(|p| p.node == node).copied().collect()
+        self.mon_pids
+            .values()
+            .filter(|p| p.node == node)
+            .copied()
+            .collect()
     }
 }

@@ -76,6 +76,40 @@ fn reply_msg(req: Ref, r: Result<Pid, Atom>) -> Term {
     ])
 }
 
+/// Spawns `M:F(Args)` (a registered function, or a process exiting `{undef, [{M, F, Args, []}]}`
+/// as on BEAM) that starts running only when the returned sender fires (or is dropped): the
+/// spawn reply must reach the requester before any EXIT or DOWN of the new process.
+fn spawn_gated(
+    node: &Node,
+    module: Atom,
+    function: Atom,
+    args: Vec<Term>,
+    opts: SpawnOpts,
+) -> (Pid, tokio::sync::oneshot::Sender<()>) {
+    let f = node.lookup_fn(module, function, args.len());
+    let undef = Term::tuple(vec![
+        Term::Atom(Atom::UNDEF),
+        Term::list(vec![Term::tuple(vec![
+            Term::Atom(module),
+            Term::Atom(function),
+            Term::List(args.clone()),
+            Term::nil(),
+        ])]),
+    ]);
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let pid = node.spawn_opts(
+        move |p| async move {
+            let _ = wait.await;
+            match f {
+                Some(f) => f(p, args).await.map(|_| ()).map_err(ExitReason::from),
+                None => Err(ExitReason::from(undef)),
+            }
+        },
+        opts,
+    );
+    (pid, go)
+}
+
 impl Process {
     /// `erlang:spawn_request(Node, M, F, Args, Opts)`: asks `node` to spawn `M:F(Args)`;
     /// `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}` arrives later.
@@ -89,14 +123,19 @@ impl Process {
     ) -> Ref {
         let req = self.make_ref();
         let me = self.pid();
-        let Some(d) = self
-            .node
-            .inner
-            .dist
-            .get()
-            .filter(|_| node != self.node.name())
-        else {
-            // No distribution (or ourselves: not supported here): fail like an unreachable node.
+        if node == self.node.name() {
+            // Our own node: the same protocol without the wire.
+            let opts = SpawnOpts {
+                link_to: opts.link.then_some(me),
+                monitor_by: opts.monitor.then_some((me, req)),
+            };
+            let (pid, go) = spawn_gated(&self.node, module, function, args, opts);
+            self.node.deliver(me, reply_msg(req, Ok(pid)));
+            let _ = go.send(());
+            return req;
+        }
+        let Some(d) = self.node.inner.dist.get() else {
+            // No distribution: fail like an unreachable node.
             self.node
                 .deliver(me, reply_msg(req, Err(Atom::NOCONNECTION)));
             return req;
@@ -208,27 +247,7 @@ impl DistRemote {
             link_to: link.then_some(from),
             monitor_by: monitor.then_some((from, req_id)),
         };
-        let f = node.lookup_fn(module, function, args.len());
-        let undef = Term::tuple(vec![
-            Term::Atom(Atom::UNDEF),
-            Term::list(vec![Term::tuple(vec![
-                Term::Atom(module),
-                Term::Atom(function),
-                Term::List(args.clone()),
-                Term::nil(),
-            ])]),
-        ]);
-        let (go, wait) = tokio::sync::oneshot::channel::<()>();
-        let pid = node.spawn_opts(
-            move |p| async move {
-                let _ = wait.await;
-                match f {
-                    Some(f) => f(p, args).await.map(|_| ()).map_err(ExitReason::from),
-                    None => Err(ExitReason::from(undef)),
-                }
-            },
-            spawn_opts,
-        );
+        let (pid, go) = spawn_gated(node, module, function, args, spawn_opts);
         let flags = if link { FLAG_LINK } else { 0 } | if monitor { FLAG_MONITOR } else { 0 };
         reply(flags, Term::Pid(pid));
         let _ = go.send(());

@@ -1,0 +1,143 @@
+//! What node B offers, in ferl, with exactly node_b.exs's message shapes: `:bench_echo`,
+//! `:bench_sink`, `:bench_server`, `BenchB.reset_stack/0`, `BenchB.spawn_subscribers/3`,
+//! `BenchB.idle_procs/1` (ferl_idle.rs), `:init.stop/0` and the `:erlang.system_info/1` item
+//! node_a.exs asks for. `Greet.say/1` is built into every ferl node.
+
+use ferl::{Atom, Node, Process, Term};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Registers the processes and functions; `stop` is notified shortly after `:init.stop/0`.
+pub fn install(node: &Node, stop: Arc<Notify>) {
+    for (name, pid) in [
+        ("bench_echo", node.spawn(echo)),
+        ("bench_server", node.spawn(server)),
+        ("bench_sink", node.spawn(sink)),
+    ] {
+        if let Err(e) = node.register(Atom::new(name), pid) {
+            eprintln!("cannot register {name}: {e}");
+        }
+    }
+    // No :stack without :global (not wired yet): rows (e) and (i) are n/a for ferl pairings.
+    node.def_fn("Elixir.BenchB", "reset_stack", 0, |_| async {
+        Term::Atom(Atom::OK)
+    });
+    node.def_fn_in_process(
+        "Elixir.BenchB",
+        "spawn_subscribers",
+        3,
+        |p, args| async move { spawn_subscribers(&p, &args) },
+    );
+    node.def_fn_in_process("Elixir.BenchB", "idle_procs", 1, |p, args| async move {
+        super::ferl_idle::idle_procs(&p, &args).await
+    });
+    // node_a.exs prints B's scheduler count: a ferl node's are its runtime's worker threads.
+    node.def_fn("erlang", "system_info", 1, |args| async move {
+        match args.first() {
+            Some(item) if item.is_atom("schedulers_online") => {
+                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                Ok(Term::Int(n as i64))
+            }
+            _ => Err(ferl::Exception::error(Term::atom("badarg"))),
+        }
+    });
+    node.def_fn("init", "stop", 0, move |_| {
+        let stop = stop.clone();
+        async move {
+            // Reply first (as :init.stop/0 does), stop a moment later.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                stop.notify_one();
+            });
+            Term::Atom(Atom::OK)
+        }
+    });
+}
+
+/// `{:ping, from, seq}` -> `from ! {:pong, seq}`.
+async fn echo(mut p: Process) {
+    let (ping, pong) = (Atom::new("ping"), Atom::new("pong"));
+    loop {
+        let Term::Tuple(mut t) = p.receive().await else {
+            continue;
+        };
+        if t.len() == 3 && t[0] == Term::Atom(ping) {
+            if let (Some(seq), Some(Term::Pid(from))) = (t.pop(), t.pop()) {
+                p.send(from, Term::Tuple(vec![Term::Atom(pong), seq]));
+            }
+        }
+    }
+}
+
+/// `{:'$gen_call', {from, tag}, {:echo, seq}}` -> `from ! {tag, {:echo, seq}}`.
+async fn server(mut p: Process) {
+    loop {
+        let Term::Tuple(mut t) = p.receive().await else {
+            continue;
+        };
+        if t.len() != 3 || t[0] != Term::Atom(Atom::GEN_CALL) {
+            continue;
+        }
+        let (Some(req), Some(Term::Tuple(mut from))) = (t.pop(), t.pop()) else {
+            continue;
+        };
+        if let (Some(tag), Some(Term::Pid(pid))) = (from.pop(), from.pop()) {
+            p.send(pid, Term::Tuple(vec![tag, req]));
+        }
+    }
+}
+
+/// `{:bench_begin, from, n}`, then counts n `{:push, _, _}` and sends `{:bench_done, n}`.
+async fn sink(mut p: Process) {
+    let (begin, push, done) = (
+        Atom::new("bench_begin"),
+        Atom::new("push"),
+        Atom::new("bench_done"),
+    );
+    loop {
+        let m = p.receive().await;
+        let Some([Term::Atom(tag), Term::Pid(from), Term::Int(n)]) = m.as_tuple() else {
+            continue;
+        };
+        if *tag != begin {
+            continue;
+        }
+        for _ in 0..*n {
+            // Selective, as node_b.exs's `receive {:push, _name, _item}`.
+            let is_push = |m: &Term| match m.as_tuple() {
+                Some([Term::Atom(a), _, _]) if *a == push => Some(()),
+                _ => None,
+            };
+            p.receive_match(is_push, None).await;
+        }
+        p.send(*from, Term::tuple(vec![Term::Atom(done), Term::Int(*n)]));
+    }
+}
+
+/// `BenchB.spawn_subscribers(n, rounds, report_to)`: n processes that each count `rounds`
+/// `{:notify, :push, _, _}`, then send `{:sub_done, self()}` to report_to. Returns their pids.
+fn spawn_subscribers(p: &Process, args: &[Term]) -> Result<Term, ferl::Exception> {
+    let badarg = || ferl::Exception::error(Term::atom("badarg"));
+    let [Term::Int(n), Term::Int(rounds), Term::Pid(report_to)] = args else {
+        return Err(badarg());
+    };
+    let (rounds, report_to) = (*rounds, *report_to);
+    let pids = (0..*n)
+        .map(|_| Term::Pid(p.node().spawn(move |q| subscriber(q, rounds, report_to))))
+        .collect();
+    Ok(Term::List(pids))
+}
+
+pub async fn subscriber(mut p: Process, rounds: i64, report_to: ferl::Pid) {
+    let (notify, push) = (Atom::new("notify"), Atom::new("push"));
+    let is_notify = |m: &Term| match m.as_tuple() {
+        Some([Term::Atom(a), Term::Atom(b), _, _]) if *a == notify && *b == push => Some(()),
+        _ => None,
+    };
+    for _ in 0..rounds {
+        p.receive_match(is_notify, None).await;
+    }
+    let done = Term::tuple(vec![Term::atom("sub_done"), Term::Pid(p.pid())]);
+    p.send(report_to, done);
+}

@@ -1,0 +1,263 @@
+//! The ferl driver's measurements, one function per row, each a line-by-line port of the same
+//! function in node_a.exs (same messages, counts, timeouts and clocks), run inside a ferl
+//! process on node A against node B `b`.
+
+use ferl::{Atom, Pid, Process, Term};
+use std::time::{Duration, Instant};
+
+/// node_a.exs's `receive ... after` limits, kept so that both drivers wait the same way.
+const ACK_LIMIT: Duration = Duration::from_secs(120);
+const CALL_LIMIT: Duration = Duration::from_secs(60);
+
+/// `{:push, "alice", "item-123"}`, the message of (b) and (d).
+fn push_msg() -> Term {
+    Term::tuple(vec![
+        Term::atom("push"),
+        Term::binary(b"alice"),
+        Term::binary(b"item-123"),
+    ])
+}
+
+/// (a) `n` round trips to `{:bench_echo, b}`, in ns each.
+pub async fn rtt(p: &mut Process, b: Atom, n: u64) -> Vec<u64> {
+    let (echo, ping, pong) = (
+        Atom::new("bench_echo"),
+        Atom::new("ping"),
+        Atom::new("pong"),
+    );
+    let me = Term::Pid(p.pid());
+    let mut out = Vec::with_capacity(n as usize);
+    // node_a.exs counts down from n.
+    for i in (1..=n as i64).rev() {
+        let t0 = Instant::now();
+        let msg = Term::Tuple(vec![Term::Atom(ping), me.clone(), Term::Int(i)]);
+        let _ = p.send_to(echo, b, msg);
+        let is_pong = |m: &Term| match m.as_tuple() {
+            Some([Term::Atom(a), Term::Int(s)]) if *a == pong && *s == i => Some(()),
+            _ => None,
+        };
+        p.receive_match(is_pong, None).await;
+        out.push(t0.elapsed().as_nanos() as u64);
+    }
+    out
+}
+
+/// node_a.exs's `pct/2`: nearest rank.
+pub fn pct(sorted: &[u64], p: f64) -> u64 {
+    let n = sorted.len();
+    if n == 0 {
+        return 0;
+    }
+    let rank = ((p * n as f64).ceil() as usize).max(1) - 1;
+    sorted[rank.min(n - 1)]
+}
+
+/// (b)/(d) `n` pushes to `{:bench_sink, b}` from `senders` processes; msgs/s until the ack.
+pub async fn throughput(p: &mut Process, b: Atom, n: u64, senders: u64) -> Result<f64, String> {
+    let sink = Atom::new("bench_sink");
+    let begin = Term::tuple(vec![
+        Term::atom("bench_begin"),
+        Term::Pid(p.pid()),
+        Term::Int(n as i64),
+    ]);
+    let _ = p.send_to(sink, b, begin);
+    let per = n / senders;
+    if per * senders != n {
+        return Err(format!("{n} messages do not split over {senders} senders"));
+    }
+    let go = Atom::new("go");
+    let pids: Vec<Pid> = (0..senders)
+        .map(|_| {
+            p.spawn_link(move |mut q: Process| async move {
+                q.receive_match(|m| m.is_atom("go").then_some(()), None)
+                    .await;
+                let msg = push_msg();
+                for _ in 0..per {
+                    let _ = q.send_to(sink, b, msg.clone());
+                }
+            })
+        })
+        .collect();
+    let t0 = Instant::now();
+    for pid in pids {
+        p.send(pid, Term::Atom(go));
+    }
+    let done = Atom::new("bench_done");
+    let is_done = |m: &Term| match m.as_tuple() {
+        Some([Term::Atom(a), Term::Int(k)]) if *a == done && *k == n as i64 => Some(()),
+        _ => None,
+    };
+    p.receive_match(is_done, Some(ACK_LIMIT))
+        .await
+        .ok_or("sink did not ack within 120 s")?;
+    Ok(n as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// (c) `n` sequential `:rpc.call(b, Greet, :say, ["alice"])`; calls/s.
+pub async fn rpc(p: &mut Process, b: Atom, n: u64) -> Result<f64, String> {
+    let (greet, say) = (Atom::new("Elixir.Greet"), Atom::new("say"));
+    let t0 = Instant::now();
+    for _ in 0..n {
+        let args = vec![Term::binary(b"alice")];
+        let r = ferl::rpc::call(p, b, greet, say, args, None).await;
+        match r {
+            Ok(Term::Binary(s)) if &s[..] == b"Hello alice, nice to meet you" => {}
+            other => return Err(format!("Greet.say(\"alice\") answered {other:?}")),
+        }
+    }
+    Ok(n as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// (f) `callers` processes calling `{:bench_server, b}` gen_server-style until `ms` is up;
+/// calls/s over the time until the last caller reported.
+pub async fn calls(p: &mut Process, b: Atom, callers: u64, ms: u64) -> Result<f64, String> {
+    let me = p.pid();
+    // The deadline travels in `{:go, deadline}` as nanoseconds after this instant.
+    let base = Instant::now();
+    let pids: Vec<Pid> = (0..callers)
+        .map(|_| p.spawn_link(move |q: Process| caller(q, b, me, base)))
+        .collect();
+    let t0 = Instant::now();
+    let deadline = (t0 + Duration::from_millis(ms)).duration_since(base);
+    let go = Term::tuple(vec![
+        Term::atom("go"),
+        Term::Int(deadline.as_nanos() as i64),
+    ]);
+    for pid in pids {
+        p.send(pid, go.clone());
+    }
+    let calls = Atom::new("calls");
+    let mut total = 0;
+    for _ in 0..callers {
+        let count = |m: &Term| match m.as_tuple() {
+            Some([Term::Atom(a), Term::Int(n)]) if *a == calls => Some(*n),
+            _ => None,
+        };
+        let limit = Duration::from_millis(ms) + CALL_LIMIT;
+        total += p
+            .receive_match(count, Some(limit))
+            .await
+            .ok_or("callers did not finish")?;
+    }
+    Ok(total as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// One (f) caller: until the deadline, `{:'$gen_call', {self(), ref}, {:echo, n}}` to
+/// `{:bench_server, b}` and wait for `{ref, {:echo, n}}`; then `{:calls, n}` to `report_to`.
+async fn caller(mut q: Process, b: Atom, report_to: Pid, base: Instant) -> Result<(), Term> {
+    let go = |m: &Term| match m.as_tuple() {
+        Some([t, Term::Int(ns)]) if t.is_atom("go") => Some(*ns as u64),
+        _ => None,
+    };
+    let deadline = base + Duration::from_nanos(q.receive_match(go, None).await.unwrap_or(0));
+    let (server, echo) = (Atom::new("bench_server"), Atom::new("echo"));
+    let me = Term::Pid(q.pid());
+    let mut n: i64 = 0;
+    while Instant::now() < deadline {
+        let r = q.make_ref();
+        let req = Term::Tuple(vec![
+            Term::Atom(Atom::GEN_CALL),
+            Term::Tuple(vec![me.clone(), Term::Ref(r)]),
+            Term::Tuple(vec![Term::Atom(echo), Term::Int(n)]),
+        ]);
+        let _ = q.send_to(server, b, req);
+        let is_reply = |m: &Term| match m.as_tuple() {
+            Some([Term::Ref(got), reply]) if *got == r => match reply.as_tuple() {
+                Some([Term::Atom(a), Term::Int(k)]) if *a == echo && *k == n => Some(()),
+                _ => None,
+            },
+            _ => None,
+        };
+        q.receive_match(is_reply, Some(CALL_LIMIT))
+            .await
+            .ok_or_else(|| Term::from("no reply from :bench_server within 60 s"))?;
+        n += 1;
+    }
+    q.send(
+        report_to,
+        Term::tuple(vec![Term::atom("calls"), Term::Int(n)]),
+    );
+    Ok(())
+}
+
+/// (g) fan-out: `subs / 2` subscribers here and `subs / 2` on B (`BenchB.spawn_subscribers`),
+/// `rounds` notifications to every one in turn (interleaved); deliveries/s to the last done.
+pub async fn fanout(p: &mut Process, b: Atom, subs: u64, rounds: u64) -> Result<f64, String> {
+    let half = subs / 2;
+    if 2 * half != subs {
+        return Err(format!("{subs} subscribers do not split over 2 nodes"));
+    }
+    let me = p.pid();
+    let local: Vec<Pid> = (0..half)
+        .map(|_| p.spawn(move |q| super::ferl_b_services::subscriber(q, rounds as i64, me)))
+        .collect();
+    let args = vec![
+        Term::Int(half as i64),
+        Term::Int(rounds as i64),
+        Term::Pid(me),
+    ];
+    let bench_b = Atom::new("Elixir.BenchB");
+    let remote = ferl::rpc::call(p, b, bench_b, "spawn_subscribers", args, None)
+        .await
+        .map_err(|e| format!("BenchB.spawn_subscribers: {e:?}"))?;
+    let remote: Vec<Pid> = remote
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t.as_pid().copied())
+        .collect();
+    if remote.len() as u64 != half {
+        return Err(format!(
+            "B spawned {} subscribers, not {half}",
+            remote.len()
+        ));
+    }
+    let all: Vec<Pid> = local
+        .iter()
+        .zip(&remote)
+        .flat_map(|(l, r)| [*l, *r])
+        .collect();
+    let msg = Term::tuple(vec![
+        Term::atom("notify"),
+        Term::atom("push"),
+        Term::binary(b"alice"),
+        Term::binary(b"item-123"),
+    ]);
+    let t0 = Instant::now();
+    for _ in 0..rounds {
+        for pid in &all {
+            p.send(*pid, msg.clone());
+        }
+    }
+    let sub_done = Atom::new("sub_done");
+    for _ in 0..subs {
+        let is_done = |m: &Term| match m.as_tuple() {
+            Some([Term::Atom(a), _]) if *a == sub_done => Some(()),
+            _ => None,
+        };
+        p.receive_match(is_done, Some(ACK_LIMIT))
+            .await
+            .ok_or("subscribers did not finish within 120 s")?;
+    }
+    Ok((subs * rounds) as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// (h) `BenchB.idle_procs(n)` on B: (rss bytes, runtime bytes) per process and spawn ms.
+pub async fn idle_procs(p: &mut Process, b: Atom, n: u64) -> Result<(f64, f64, f64), String> {
+    let bench_b = Atom::new("Elixir.BenchB");
+    let args = vec![Term::Int(n as i64)];
+    let r = ferl::rpc::call(p, b, bench_b, "idle_procs", args, None)
+        .await
+        .map_err(|e| format!("BenchB.idle_procs: {e:?}"))?;
+    let get = |k: &str| {
+        r.map_get(&Term::atom(k))
+            .and_then(|v| v.as_int().map(|i| i as f64).or_else(|| v.as_float()))
+            .ok_or_else(|| format!("BenchB.idle_procs: no {k} in {r:?}"))
+    };
+    let nf = n as f64;
+    Ok((
+        get("rss_bytes")? / nf,
+        get("vm_bytes")? / nf,
+        get("spawn_us")? / 1000.0,
+    ))
+}
