@@ -51,6 +51,8 @@ pub(crate) struct NodeInner {
     remote: OnceLock<Arc<dyn Remote>>,
     /// The distribution layer, when the node was started with `Node::start`.
     pub(crate) dist: OnceLock<Arc<crate::net::DistRemote>>,
+    /// `:global`, when the node was started with `Node::start`.
+    pub(crate) global: OnceLock<Arc<crate::global::Shared>>,
     runtime: Option<tokio::runtime::Handle>,
 }
 
@@ -73,6 +75,7 @@ impl Node {
                 refs: AtomicU64::new(1 << 18),
                 remote: OnceLock::new(),
                 dist: OnceLock::new(),
+                global: OnceLock::new(),
                 runtime: tokio::runtime::Handle::try_current().ok(),
             }),
         }

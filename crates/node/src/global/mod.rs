@@ -4,12 +4,15 @@
 
 mod api;
 mod dispatch;
+mod handle;
 mod locker;
 pub mod messages;
 mod methods;
+mod name_server;
 mod ops;
 mod partition;
 mod registrar;
+mod resolve_fn;
 mod resolver;
 mod server;
 mod sync;
@@ -18,7 +21,9 @@ mod tables;
 pub use api::{
     Action, CallId, Config, Input, LocalRequest, LockerTiming, MonitorId, ReqId, RpcId, TimerId,
 };
+pub use handle::{Global, GlobalError};
 pub use methods::{method_term, resolve_it, StdMethod};
+pub(crate) use name_server::{start, Shared};
 pub use server::GlobalServer;
 
 use etf::Atom;

@@ -70,6 +70,9 @@ pub struct StartOptions {
     pub epmd_port: Option<u16>,
     /// Where to accept connections (port 0: any free one).
     pub listen: SocketAddr,
+    /// kernel `connect_all`: `:global` syncs with every visible node and connects to the
+    /// nodes its peers know (the transitive mesh). `false`: no sync, no transitive connects.
+    pub connect_all: bool,
 }
 
 impl StartOptions {
@@ -81,6 +84,7 @@ impl StartOptions {
             hidden: false,
             epmd_port: None,
             listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            connect_all: true,
         }
     }
 }
@@ -180,6 +184,12 @@ impl Node {
         let _ = node.set_remote(remote.clone());
         let _ = node.inner.dist.set(remote);
         super::system::start(&node);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ u64::from(creation);
+        let global = crate::global::start(&node, opts.connect_all, opts.hidden, seed);
+        let _ = node.inner.global.set(global);
         tracing::debug!("node {name} up: listening on {listen_port}, creation {creation}");
         Ok(node)
     }
