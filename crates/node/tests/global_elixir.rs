@@ -154,3 +154,114 @@ async fn names_are_shared_both_ways_and_sync_returns() {
     assert!(eventually(|| g.whereis_name(&Term::atom("ex_short")).is_none()).await);
     ferl.stop();
 }
+
+/// `Node.list()` of a BEAM node, sorted, as atoms' texts.
+fn ex_nodes(b: &mut BeamNode) -> String {
+    eval(b, "Node.list() |> Enum.sort() |> inspect()")
+}
+
+fn sorted_list(nodes: &[Atom]) -> String {
+    let mut v: Vec<String> = nodes.iter().map(|n| format!(":{}", n.as_str())).collect();
+    v.sort();
+    format!("\"[{}]\"", v.join(", "))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferl_as_hub_connects_the_elixir_nodes_to_each_other() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let hub = ferl_node(epmd.port, &cookie).await;
+    let mut alice = elixir(&epmd, &cookie);
+    let mut bob = elixir(&epmd, &cookie);
+    let (a, b) = (Atom::new(&alice.node), Atom::new(&bob.node));
+    let h = ex(hub.name());
+    ex_register(&mut alice, "alice_name");
+    assert_eq!(eval(&mut alice, &format!("Node.connect({h})")), "true");
+    eval(&mut alice, ":global.sync()");
+    assert_eq!(eval(&mut bob, &format!("Node.connect({h})")), "true");
+    eval(&mut bob, ":global.sync()");
+    // bob now sees alice (and her name) though he only connected to the ferl hub.
+    let want = sorted_list(&[a, hub.name()]);
+    assert_eq!(
+        eval_until(&mut bob, "Node.list() |> Enum.sort() |> inspect()", &want),
+        want
+    );
+    let alice_node = format!(":{}", a.as_str());
+    assert_eq!(
+        eval_until(
+            &mut bob,
+            ":global.whereis_name(:alice_name) |> node()",
+            &alice_node
+        ),
+        alice_node
+    );
+    let want = sorted_list(&[b, hub.name()]);
+    assert_eq!(ex_nodes(&mut alice), want);
+    let mut mine = hub.nodes();
+    mine.sort_by_key(|n| n.as_str().to_string());
+    let mut both = vec![a, b];
+    both.sort_by_key(|n| n.as_str().to_string());
+    assert_eq!(mine, both);
+    hub.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferl_newcomer_joins_every_node_of_an_elixir_cluster() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let mut alice = elixir(&epmd, &cookie);
+    let mut bob = elixir(&epmd, &cookie);
+    let (a, b) = (Atom::new(&alice.node), Atom::new(&bob.node));
+    assert_eq!(
+        eval(&mut alice, &format!("Node.connect({})", ex(b))),
+        "true"
+    );
+    eval(&mut alice, ":global.sync()");
+    ex_register(&mut bob, "bob_name");
+    let newcomer = ferl_node(epmd.port, &cookie).await;
+    let g = newcomer.global().unwrap();
+    assert!(newcomer.connect(a).await);
+    // Through alice's known list, the newcomer dials bob too.
+    assert!(
+        eventually(|| {
+            let mut n = newcomer.nodes();
+            n.sort_by_key(|x| x.as_str().to_string());
+            let mut want = vec![a, b];
+            want.sort_by_key(|x| x.as_str().to_string());
+            n == want
+        })
+        .await,
+        "{:?}",
+        newcomer.nodes()
+    );
+    assert!(eventually(|| g.whereis_name(&Term::atom("bob_name")).is_some()).await);
+    g.sync().await.unwrap();
+    let (pid, _rx) = holder(&newcomer);
+    assert_eq!(
+        g.register_name(Term::atom("newcomer_name"), pid).await,
+        Ok(true)
+    );
+    for n in [&mut alice, &mut bob] {
+        assert_eq!(
+            eval(n, ":global.whereis_name(:newcomer_name) |> node()"),
+            format!(":{}", newcomer.name().as_str())
+        );
+    }
+    newcomer.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_of_a_sigkilled_elixir_node_disappear() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let ferl = ferl_node(epmd.port, &cookie).await;
+    let g = ferl.global().unwrap();
+    let mut doomed = elixir(&epmd, &cookie);
+    ex_register(&mut doomed, "doomed_name");
+    assert!(ferl.connect(Atom::new(&doomed.node)).await);
+    assert!(eventually(|| g.whereis_name(&Term::atom("doomed_name")).is_some()).await);
+    tokio::task::block_in_place(|| doomed.kill());
+    assert!(eventually(|| g.whereis_name(&Term::atom("doomed_name")).is_none()).await);
+    assert!(eventually(|| ferl.nodes().is_empty()).await);
+    ferl.stop();
+}
