@@ -265,3 +265,182 @@ async fn names_of_a_sigkilled_elixir_node_disappear() {
     assert!(eventually(|| ferl.nodes().is_empty()).await);
     ferl.stop();
 }
+
+/// Starts, in the background on an Elixir node, `n` registrations `:"c#{i}"` (each with a fresh
+/// process); `:reg_results` collects `{yes_count, pids}` for a later `collect_registrations`.
+fn ex_start_registrations(b: &mut BeamNode, n: usize) {
+    eval(
+        b,
+        &format!(
+            "parent = spawn(fn -> \
+               rs = for _ <- 1..{n}, do: (receive do {{:reg, r}} -> r end); \
+               receive do {{:get, to}} -> send(to, Enum.count(rs, &(&1 == :yes))) end \
+             end); \
+             Process.register(parent, :reg_results); \
+             for i <- 1..{n} do spawn(fn -> \
+               p = spawn(fn -> receive do :stop -> :ok end end); \
+               send(parent, {{:reg, :global.register_name(:\"c#{{i}}\", p)}}) end) end; :ok"
+        ),
+    );
+}
+
+fn ex_collect_registrations(b: &mut BeamNode) -> usize {
+    eval(
+        b,
+        "send(:reg_results, {:get, self()}); receive do n -> n after 60000 -> :timeout end",
+    )
+    .parse()
+    .expect("a count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_registrations_over_elixir_and_ferl_nodes() {
+    const NAMES: usize = 50;
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let mut e1 = elixir(&epmd, &cookie);
+    let mut e2 = elixir(&epmd, &cookie);
+    let f1 = ferl_node(epmd.port, &cookie).await;
+    let f2 = ferl_node(epmd.port, &cookie).await;
+    for n in [Atom::new(&e1.node), Atom::new(&e2.node), f2.name()] {
+        assert!(f1.connect(n).await);
+    }
+    // A full mesh of four, all synced.
+    f1.global().unwrap().sync().await.unwrap();
+    eval(&mut e1, ":global.sync()");
+    assert_eq!(eval_until(&mut e2, "length(Node.list())", "3"), "3");
+    assert_eq!(eval_until(&mut e1, "length(Node.list())", "3"), "3");
+    eval(&mut e2, ":global.sync()");
+
+    // 4 x 50 register_name calls for the same 50 names, all at once.
+    ex_start_registrations(&mut e1, NAMES);
+    ex_start_registrations(&mut e2, NAMES);
+    let mut tasks = Vec::new();
+    for f in [&f1, &f2] {
+        for i in 1..=NAMES {
+            let (g, (pid, _rx)) = (f.global().unwrap(), holder(f));
+            tasks.push(tokio::spawn(async move {
+                let r = g.register_name(Term::atom(&format!("c{i}")), pid).await;
+                drop(_rx);
+                r
+            }));
+        }
+    }
+    let mut ferl_yes = 0;
+    for t in tasks {
+        let r = tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("every ferl registration completes")
+            .unwrap();
+        ferl_yes += usize::from(r.expect("global runs"));
+    }
+    let ex_yes = ex_collect_registrations(&mut e1) + ex_collect_registrations(&mut e2);
+    assert_eq!(
+        ferl_yes + ex_yes,
+        NAMES,
+        "each name went to exactly one caller"
+    );
+
+    // Every node has the same live pid for every name.
+    let views = eval(
+        &mut e1,
+        &format!(
+            "for i <- 1..{NAMES} do \
+               n = :\"c#{{i}}\"; \
+               vs = for nd <- [node() | Node.list()], do: :rpc.call(nd, :global, :whereis_name, [n]); \
+               length(Enum.uniq(vs)) == 1 and is_pid(hd(vs)) \
+             end |> Enum.all?()"
+        ),
+    );
+    assert_eq!(views, "true");
+    for f in [&f1, &f2] {
+        f.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_two_clusters_with_the_same_name_keeps_one_pid_everywhere() {
+    // The pid on the node with the smaller name wins: "a..." beats the Elixir node's name,
+    // "z..." loses to it; the loser is killed either way.
+    join_clusters("a_ferl").await;
+    join_clusters("z_ferl").await;
+}
+
+async fn join_clusters(fy_prefix: &str) {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    // Cluster X: Elixir ex + ferl fx, :dup held by an Elixir process.
+    let mut ex_node = elixir(&epmd, &cookie);
+    let fx = ferl_node(epmd.port, &cookie).await;
+    ex_register(&mut ex_node, "dup");
+    eval(&mut ex_node, "dup_pid = pid");
+    assert!(fx.connect(Atom::new(&ex_node.node)).await);
+    fx.global().unwrap().sync().await.unwrap();
+    assert!(fx
+        .global()
+        .unwrap()
+        .whereis_name(&Term::atom("dup"))
+        .is_some());
+    // Cluster Y: ferl fy alone, :dup held by a ferl process.
+    let mut o = ferl::StartOptions::new(ferl::NodeName::Short(testkit::unique_name(fy_prefix)));
+    o.cookie = Some(cookie.clone());
+    o.epmd_port = Some(epmd.port);
+    let fy = Node::start(o).await.expect("ferl node starts");
+    let (y_pid, _rx) = holder(&fy);
+    assert_eq!(
+        fy.global()
+            .unwrap()
+            .register_name(Term::atom("dup"), y_pid)
+            .await,
+        Ok(true)
+    );
+    let x_pid = fx
+        .global()
+        .unwrap()
+        .whereis_name(&Term::atom("dup"))
+        .unwrap();
+
+    // Join them: random_exit_name keeps the pid on the node with the smaller name.
+    assert!(fy.connect(fx.name()).await);
+    for f in [&fx, &fy] {
+        f.global().unwrap().sync().await.unwrap();
+    }
+    assert_eq!(eval_until(&mut ex_node, "length(Node.list())", "2"), "2");
+    eval(&mut ex_node, ":global.sync()");
+    let ex_wins = ex_node.node.as_str() < fy.name().as_str();
+    assert_eq!(ex_wins, fy_prefix.starts_with('z'));
+    let (winner, loser) = if ex_wins {
+        (x_pid, y_pid)
+    } else {
+        (y_pid, x_pid)
+    };
+    for f in [&fx, &fy] {
+        let g = f.global().unwrap();
+        assert!(
+            eventually(|| g.whereis_name(&Term::atom("dup")) == Some(winner)).await,
+            "{}: {:?}",
+            f.name(),
+            g.whereis_name(&Term::atom("dup"))
+        );
+    }
+    assert_eq!(
+        eval(
+            &mut ex_node,
+            "vs = for nd <- [node() | Node.list()], do: :rpc.call(nd, :global, :whereis_name, [:dup]); \
+             {length(vs), length(Enum.uniq(vs))}"
+        ),
+        "{3, 1}"
+    );
+    // The loser was killed.
+    if loser.node == fy.name() {
+        assert!(eventually(|| !fy.is_alive(loser)).await);
+    } else {
+        assert_eq!(
+            eval_until(&mut ex_node, "Process.alive?(dup_pid)", "false"),
+            "false"
+        );
+    }
+    for f in [&fx, &fy] {
+        f.stop();
+    }
+}

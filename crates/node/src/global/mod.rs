@@ -8,6 +8,7 @@ mod handle;
 mod locker;
 pub mod messages;
 mod methods;
+mod mfas;
 mod name_server;
 mod ops;
 mod partition;

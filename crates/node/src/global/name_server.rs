@@ -128,6 +128,7 @@ pub(crate) fn start(node: &Node, connect_all: bool, hidden: bool, seed: u64) -> 
     let _ = tx.send(shared.clone());
     let _ = ltx.send(shared.clone());
     super::resolve_fn::register(node);
+    super::mfas::register(node, &shared);
     shared
 }
 

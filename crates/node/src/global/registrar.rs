@@ -6,7 +6,7 @@
 use super::api::{Action, LocalRequest, ReqId};
 use super::messages::{LockId, Request};
 use super::server::{GlobalServer, OpKind, Owner, TimerPurpose};
-use super::{random_sleep_ms, the_boss, NodeKey};
+use super::{random_sleep_ms, the_boss};
 use etf::{Atom, Pid, Term};
 use std::collections::VecDeque;
 
@@ -344,14 +344,16 @@ impl GlobalServer {
         self.start_op(Owner::User(n), holder, OpKind::SetLock(id), nodes);
     }
 
-    /// `sync/0,1` (`start_sync/2`): nodes not connected count as down at once.
+    /// `sync/0,1` (`start_sync/2`). The driver lists the nodes connected *now* (BEAM's
+    /// `check_sync_nodes/0` reads `nodes()`), which may include a node whose nodeup has not
+    /// reached the server yet: the sync waits for it, as BEAM's does. `None`: the nodes the
+    /// server has seen come up.
     fn start_sync(&mut self, req: ReqId, nodes: Option<Vec<Atom>>) {
         let nodes = nodes.unwrap_or_else(|| self.connected.iter().map(|k| k.0).collect());
         let me = self.cfg.node;
         let nodes: Vec<Atom> = nodes
             .into_iter()
             .filter(|n| *n != me && !self.synced.contains(n))
-            .filter(|n| self.connected.contains(&NodeKey(*n)))
             .collect();
         if nodes.is_empty() {
             return self.local_reply(req, Term::Atom(Atom::OK));
