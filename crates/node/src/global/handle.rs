@@ -179,11 +179,12 @@ impl Global {
         Ok(Some(value))
     }
 
-    /// `global:sync()`: returns once this node has synced with every connected visible node.
+    /// `global:sync()`: returns once this node has synced with every visible node connected
+    /// now (BEAM's `check_sync_nodes/0` reads `nodes()`), or that node went down.
     pub async fn sync(&self) -> Result<(), GlobalError> {
-        self.ask(LocalRequest::Sync { nodes: None })
-            .await
-            .map(|_| ())
+        let node = self.shared.node.upgrade().ok_or(GlobalError::NotRunning)?;
+        let nodes = Some(node.nodes());
+        self.ask(LocalRequest::Sync { nodes }).await.map(|_| ())
     }
 
     /// The nodes `:global` has synced with (`known` in global.erl).
