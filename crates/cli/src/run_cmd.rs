@@ -1,9 +1,11 @@
-//! `ferl run --sname NAME | --name NAME@HOST`: a ferl node that serves until SIGINT/SIGTERM,
-//! logging like Elixir's Logger (`12:31:23.891 [info] message`), then unregisters from EPMD,
-//! closes its connections and exits 0. A name in use prints BEAM's text and exits 1.
+//! `ferl run --sname NAME | --name NAME@HOST [--eval EXPR]`: a ferl node that serves until
+//! SIGINT/SIGTERM, logging like Elixir's Logger (`12:31:23.891 [info] message`), then unregisters
+//! from EPMD, closes its connections and exits 0. A name in use prints BEAM's text and exits 1.
+//! `--eval` runs one shell expression at start (`--eval 'Server.start'`: the tutorial's server).
 
 use crate::node_args::NodeArgs;
 use ferl::{Node, StartError, StartOptions};
+use shell::{eval_once, NodeRuntime};
 use std::fmt;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,6 +21,10 @@ use tracing_subscriber::EnvFilter;
 pub struct RunArgs {
     #[command(flatten)]
     node: NodeArgs,
+    /// Evaluate one shell expression once the node is up (printing its result), then serve.
+    /// Exit status 1 if it raises.
+    #[arg(long, value_name = "EXPR")]
+    eval: Option<String>,
 }
 
 /// Elixir Logger's console format: `HH:MM:SS.mmm [level] message` (UTC clock time).
@@ -64,6 +70,8 @@ pub(crate) fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .event_format(ElixirFormat)
+        // Fields (`port=4369`) in plain text: the output is read by people and by tests.
+        .with_ansi(false)
         .with_env_filter(filter)
         .with_writer(std::io::stdout)
         .try_init();
@@ -85,10 +93,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    rt.block_on(serve(opts))
+    rt.block_on(serve(opts, args.eval))
 }
 
-async fn serve(opts: StartOptions) -> ExitCode {
+async fn serve(opts: StartOptions, eval: Option<String>) -> ExitCode {
     let node = match Node::start(opts).await {
         Ok(n) => n,
         Err(e @ StartError::NameInUse(_)) => {
@@ -106,12 +114,34 @@ async fn serve(opts: StartOptions) -> ExitCode {
         node.epmd_port().unwrap_or_default(),
         node.listen_port().unwrap_or_default()
     );
+    etf::print::set_local_node(node.name());
+    stack::install(&node);
+    if let Some(expr) = eval {
+        if let Err(text) = eval_at_start(&node, expr).await {
+            eprintln!("{text}");
+            node.stop();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return ExitCode::FAILURE;
+        }
+    }
     wait_for_stop_signal().await;
     tracing::info!("stopping node {}", node.name());
     node.stop();
     // Let the writers flush their close before the runtime goes away.
     tokio::time::sleep(Duration::from_millis(100)).await;
     ExitCode::SUCCESS
+}
+
+/// Evaluates `expr` in a shell on `node` and prints the result; `Err` is the iex error text.
+async fn eval_at_start(node: &Node, expr: String) -> Result<(), String> {
+    let runtime = NodeRuntime::new(node.clone(), tokio::runtime::Handle::current());
+    let name = node.name().as_str().to_string();
+    // The shell's runtime blocks its caller, so it runs off the async worker threads.
+    let out = tokio::task::spawn_blocking(move || eval_once(runtime, Some(&name), &expr))
+        .await
+        .map_err(|e| format!("ferl run: --eval failed: {e}"))??;
+    println!("{out}");
+    Ok(())
 }
 
 async fn wait_for_stop_signal() {

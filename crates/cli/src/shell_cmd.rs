@@ -47,6 +47,10 @@ pub fn run(args: ShellArgs) -> ExitCode {
             Node::local("nonode@nohost", 0)
         }
     };
+    if node.global().is_some() {
+        // Server/Client callable from other nodes too (`:rpc.call(node, Client, :push, ...)`).
+        stack::install(&node);
+    }
     let node_name = node.name().as_str().to_string();
     etf::print::set_local_node(node.name());
     let runtime = NodeRuntime::new(node.clone(), rt.handle().clone());

@@ -5,6 +5,7 @@ pub mod ast;
 pub mod builtins;
 pub mod error;
 pub mod eval;
+mod global_calls;
 pub mod lexer;
 pub mod node_runtime;
 pub mod ops;
@@ -12,6 +13,7 @@ pub mod parser;
 pub mod pattern;
 pub mod repl;
 pub mod runtime;
+mod stack_calls;
 pub mod stdlib;
 pub mod token;
 

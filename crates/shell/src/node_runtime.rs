@@ -1,6 +1,7 @@
 //! The shell's `Runtime` on a real ferl node: the shell's `self()` is a ferl process (it
 //! receives the messages `flush()` prints, traps exits like iex's shell) that runs every call the
-//! evaluator hands over (`Node.*`, `:rpc.*`, `:erpc.*`, `Process.*`, registered functions).
+//! evaluator hands over (`Node.*`, `:rpc.*`, `:erpc.*`, `Process.*`, `:global.*`, the tutorial's
+//! `Server`/`Client`, registered functions).
 
 use crate::error::ShellError;
 use crate::runtime::Runtime;
@@ -303,6 +304,13 @@ async fn call(p: &mut Process, m: Atom, f: Atom, args: Vec<Term>) -> Result<Term
         ("Elixir.Process", "exit", [Term::Pid(pid), reason]) => {
             p.exit(*pid, reason.clone());
             Ok(Term::Atom(Atom::TRUE))
+        }
+        // ---- :global, and the tutorial's Server and Client -----------------------------------
+        ("global", function, _) if crate::global_calls::known(function, args.len()) => {
+            crate::global_calls::call(&node, function, &args).await
+        }
+        (module, function, _) if stack::modules::exports(module, function, args.len()) => {
+            crate::stack_calls::call(&node, module, function, &args).await
         }
         // ---- anything registered on this node (e.g. Greet.say/1) ---------------------------
         _ => {
