@@ -60,7 +60,12 @@ where
             s % 60,
             now.subsec_millis()
         )?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        // Fields (`port=4369`) in plain text, whatever the terminal: a fresh `Writer` has no
+        // ANSI styling, and the output is read by people and by tests alike.
+        let mut fields = String::new();
+        ctx.field_format()
+            .format_fields(Writer::new(&mut fields), event)?;
+        writer.write_str(&fields)?;
         writeln!(writer)
     }
 }
@@ -70,8 +75,6 @@ pub(crate) fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .event_format(ElixirFormat)
-        // Fields (`port=4369`) in plain text: the output is read by people and by tests.
-        .with_ansi(false)
         .with_env_filter(filter)
         .with_writer(std::io::stdout)
         .try_init();
