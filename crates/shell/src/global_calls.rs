@@ -38,12 +38,17 @@ async fn dispatch(g: &Global, function: &str, args: &[Term]) -> Result<Term, She
     match (function, args) {
         ("register_name", [name, pid]) => {
             let pid = *pid.as_pid().ok_or_else(badarg)?;
-            let yes = g.register_name(name.clone(), pid).await.map_err(not_running)?;
+            let yes = g
+                .register_name(name.clone(), pid)
+                .await
+                .map_err(not_running)?;
             Ok(Term::atom(if yes { "yes" } else { "no" }))
         }
         ("re_register_name", [name, pid]) => {
             let pid = *pid.as_pid().ok_or_else(badarg)?;
-            g.re_register_name(name.clone(), pid).await.map_err(not_running)?;
+            g.re_register_name(name.clone(), pid)
+                .await
+                .map_err(not_running)?;
             Ok(Term::atom("yes"))
         }
         ("unregister_name", [name]) => {

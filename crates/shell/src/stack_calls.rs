@@ -15,10 +15,19 @@ pub(crate) async fn call(
     args: &[Term],
 ) -> Result<Term, ShellError> {
     let Some(r) = stack::apply(node, module, function, args).await else {
-        return Err(ShellError::undefined_function(&Term::atom(module), function, args, false));
+        return Err(ShellError::undefined_function(
+            &Term::atom(module),
+            function,
+            args,
+            false,
+        ));
     };
     r.map_err(|fault| match fault {
-        Fault::FunctionClause { module, function, arity } => ShellError::exception(
+        Fault::FunctionClause {
+            module,
+            function,
+            arity,
+        } => ShellError::exception(
             "FunctionClauseError",
             format!("no function clause matching in {module}.{function}/{arity}"),
         ),
