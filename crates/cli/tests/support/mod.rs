@@ -183,3 +183,27 @@ pub fn results(lines: &[String]) -> Vec<String> {
     }
     out
 }
+
+impl Ferl {
+    /// Types `line` into a piped shell and returns the result it prints (the next result line).
+    pub fn ask(&mut self, line: &str) -> String {
+        let before = results(&self.lines()).len();
+        self.type_line(line);
+        let start = Instant::now();
+        while start.elapsed() < WAIT {
+            if let Some(r) = results(&self.lines()).get(before) {
+                return r.clone();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no result for `{line}`; stdout {:#?}", self.lines());
+    }
+}
+
+/// `tests/tutorial/NAME` (the tutorial's Elixir code, restored), as an absolute path.
+pub fn tutorial_file(name: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/tutorial")
+        .join(name);
+    p.canonicalize().unwrap_or(p).to_string_lossy().into_owned()
+}
