@@ -61,6 +61,9 @@ fn a_piped_shell_session_against_ferl_run_eval_server_start() {
             "Client.push(alice, \"still serving\")",
             "{:push, \"alice\", \"still serving\"}",
         ),
+        // As a person typing: the listener stops at once on unsubscribe (as the Elixir client's
+        // does), so a notification still in flight from the server would not be logged.
+        ("Process.sleep(200)", ":ok"),
         ("Client.unsubscribe(alice)", ":stop"),
         ("Process.sleep(300)", ":ok"),
     ];
