@@ -204,3 +204,36 @@ fn run_eval_that_raises_exits_1() {
         "{err}"
     );
 }
+
+#[test]
+fn global_in_the_shell() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let mut sh = Ferl::spawn(
+        &[
+            "shell",
+            "--sname",
+            &testkit::unique_name("g"),
+            "--cookie",
+            &cookie,
+        ],
+        epmd.port,
+        &[],
+    );
+    assert_eq!(sh.ask(":global.register_name(:me, self())"), ":yes");
+    assert_eq!(sh.ask(":global.register_name(:me, self())"), ":no");
+    assert_eq!(sh.ask(":global.whereis_name(:me) == self()"), "true");
+    assert_eq!(sh.ask(":global.registered_names()"), "[:me]");
+    assert!(sh.ask(":global.send(:me, :hi)").starts_with("#PID<0."));
+    assert_eq!(sh.ask("flush()"), ":hi");
+    sh.wait_line(":ok");
+    assert_eq!(
+        sh.ask(":global.send(:nobody, :hi)"),
+        "** (exit) {:badarg, {:nobody, :hi}}"
+    );
+    assert_eq!(sh.ask(":global.unregister_name(:me)"), ":ok");
+    assert_eq!(sh.ask(":global.whereis_name(:me)"), ":undefined");
+    assert_eq!(sh.ask(":global.registered_names()"), "[]");
+    sh.close_stdin();
+    assert_eq!(sh.wait_exit(Duration::from_secs(20)), 0);
+}

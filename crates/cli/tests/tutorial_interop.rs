@@ -67,6 +67,11 @@ fn elixir_and_ferl_clients_on_a_ferl_server() {
         "{sub}"
     );
     server.wait_line("[info] alice subscribed");
+    // The ferl node defines Server and Client for rpc too: a second start from iex is :no.
+    assert_eq!(
+        alice.eval_ok(&format!(":rpc.call(:{srv:?}, Server, :start, [])")),
+        ":no"
+    );
 
     // bob: a ferl shell.
     let bob_name = testkit::unique_name("bob");
