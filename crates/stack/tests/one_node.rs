@@ -281,3 +281,36 @@ async fn a_node_without_distribution_has_no_global_server() {
     let r = modules::apply(&node, "Elixir.Client", "connect", &[]).await;
     assert_eq!(r, Some(Ok(Term::atom("ignored"))));
 }
+
+#[tokio::test]
+async fn the_listener_ignores_junk_and_logs_until_stop() {
+    let (logs, _guard) = Logs::capture();
+    let node = one_node().await;
+    let pid = node.spawn(ferl_stack::notify::listen);
+    for junk in [
+        Term::atom("hello"),
+        Term::tuple(vec![Term::atom("notify"), Term::atom("pop"), "x".into()]),
+        Term::Int(7),
+    ] {
+        node.send(pid, junk);
+    }
+    node.send(pid, Notification::Empty.to_term());
+    assert!(logs.wait_for("INFO nothing left to pop", 1).await);
+    assert!(node.is_alive(pid), "junk does not stop the listener");
+    node.send(pid, Term::atom("stop"));
+    assert!(logs.wait_for("INFO stopping", 1).await);
+    assert!(eventually(|| !node.is_alive(pid)).await);
+    node.stop();
+}
+
+#[tokio::test]
+async fn connect_to_a_node_that_is_not_there_is_false() {
+    let node = one_node().await;
+    let ghost = ferl::Atom::new(&format!(
+        "{}@{}",
+        testkit::unique_name("ghost"),
+        testkit::hostname()
+    ));
+    assert!(!client::connect_to(&node, ghost).await);
+    node.stop();
+}
