@@ -45,7 +45,6 @@ pub async fn listen(mut p: Process) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use etf::Term;
 
     #[test]
     fn lines_match_the_tutorial_transcript() {
@@ -77,6 +76,5 @@ mod tests {
         assert_eq!(n(Notification::Get { stack: vec![] }), "current stack: []");
         assert_eq!(n(Notification::Empty), "nothing left to pop");
         assert_eq!(log_line(&Notification::Stop), None);
-        let _ = Term::nil();
     }
 }
