@@ -256,9 +256,7 @@ end
 b = String.to_atom(b_str)
 c = Bench.cfg()
 true = Node.connect(b)
-# Only rows (e) and (i) use :global; sync only then, since :global.sync() waits forever for a
-# node B without :global (a ferl node, until ferl's :global is wired).
-if String.contains?(c.rows, "e") or String.contains?(c.rows, "i"), do: :global.sync()
+:global.sync()
 info = :rpc.call(b, :erlang, :system_info, [:schedulers_online])
 
 rows = [

@@ -122,7 +122,6 @@ impl DriverA for BeamDriver {
             .arg(&b.node)
             .envs(ctx.sizes.node_a_env())
             .env("BENCH_REPORT", "1")
-            .env("ROWS", ctx.pairing.rows())
             .env("STOP_B", "1")
             .env("ERL_EPMD_PORT", ctx.epmd_port.to_string())
             .current_dir(&ctx.session.dir)
@@ -176,7 +175,7 @@ impl DriverA for BeamDriver {
             ));
         }
         let missing: Vec<_> = pairing_metrics()
-            .filter(|m| ctx.pairing.measures(m.key) && !values.contains_key(m.key))
+            .filter(|m| !values.contains_key(m.key))
             .map(|m| m.key)
             .collect();
         if !missing.is_empty() {

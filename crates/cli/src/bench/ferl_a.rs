@@ -1,6 +1,6 @@
 //! The ferl driver: a ferl node A, started in this process on its own tokio runtime, that does
 //! what node_a.exs does (same warm-ups, rows in the same order, then `:init.stop/0` on B) and
-//! returns the values directly. Rows a pairing cannot measure (`Pairing::gap`) are skipped.
+//! returns the values directly.
 
 use super::ferl_rows as rows;
 use super::metrics::RunValues;
@@ -70,11 +70,15 @@ async fn measure(
     if !node.connect(b).await {
         return Err(format!("ferl node A cannot connect to {b}"));
     }
+    // As node_a.exs: B's :global names (its :stack) are known here before any row runs.
+    rows::global_of(node)?
+        .sync()
+        .await
+        .map_err(|e| format!(":global.sync(): {e}"))?;
     let s = ctx.sizes.clone();
     // BENCH_ROWS=bd (profiling aid) limits this driver to some rows; the others show "-".
     let only = std::env::var("BENCH_ROWS").unwrap_or_else(|_| "abcdefghi".into());
-    let wanted = ctx.pairing.rows();
-    let has = |row: char| wanted.contains(row) && only.contains(row);
+    let has = |row: char| only.contains(row);
     // Warm-up for the throughput paths (not recorded), as node_a.exs.
     if has('b') {
         in_process(node, move |mut p| async move {
@@ -128,6 +132,14 @@ async fn measure(
         });
         put("d.msgs_per_s", r.await?);
     }
+    if has('e') {
+        progress("e");
+        let n = s.n_msg;
+        let r = in_process(node, move |mut p| async move {
+            rows::stack_push(&mut p, b, n).await
+        });
+        put("e.msgs_per_s", r.await?);
+    }
     if has('f') {
         progress("f");
         let (k, ms) = (s.f_callers, s.f_ms);
@@ -154,6 +166,16 @@ async fn measure(
         put("h.rss_bytes", rss);
         put("h.vm_bytes", vm);
         put("h.spawn_ms", spawn_ms);
+    }
+    if has('i') {
+        progress("i");
+        let n = s.i_connects;
+        let r = in_process(node, move |mut p| async move {
+            rows::connect_visible(&mut p, b, n).await
+        });
+        let (p50, max) = r.await?;
+        put("i.p50_ms", p50);
+        put("i.max_ms", max);
     }
     // STOP_B=1: node A stops B with :init.stop/0 (its answer may not make it back).
     let _ = in_process(node, move |mut p| async move {

@@ -66,6 +66,10 @@ async fn run(sname: &str, cookie: &str) -> Result<(), String> {
     let node = Node::start(opts).await.map_err(|e| e.to_string())?;
     let stop = Arc::new(tokio::sync::Notify::new());
     super::ferl_b_services::install(&node, stop.clone());
+    // As node_b.exs: the global :stack exists before B says it is ready.
+    super::ferl_b_services::reset_stack(&node)
+        .await
+        .map_err(|e| format!("BenchB.reset_stack(): {e:?}"))?;
     println!("{} ready", node.name());
     let lifetime = std::env::var("B_MAX_LIFETIME_MS")
         .ok()

@@ -1,9 +1,10 @@
 //! What node B offers, in ferl, with exactly node_b.exs's message shapes: `:bench_echo`,
-//! `:bench_sink`, `:bench_server`, `BenchB.reset_stack/0`, `BenchB.spawn_subscribers/3`,
-//! `BenchB.idle_procs/1` (ferl_idle.rs), `:init.stop/0` and the `:erlang.system_info/1` item
-//! node_a.exs asks for. `Greet.say/1` is built into every ferl node.
+//! `:bench_sink`, `:bench_server`, the global `:stack` with `BenchB.reset_stack/0`,
+//! `BenchB.spawn_subscribers/3`, `BenchB.idle_procs/1` (ferl_idle.rs), `:init.stop/0` and the
+//! `:erlang.system_info/1` item node_a.exs asks for. `Greet.say/1` is built into every ferl node.
 
-use ferl::{Atom, Node, Process, Term};
+use ferl::{Atom, Node, Pid, Process, Term};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -19,9 +20,8 @@ pub fn install(node: &Node, stop: Arc<Notify>) {
             eprintln!("cannot register {name}: {e}");
         }
     }
-    // No :stack without :global (not wired yet): rows (e) and (i) are n/a for ferl pairings.
-    node.def_fn("Elixir.BenchB", "reset_stack", 0, |_| async {
-        Term::Atom(Atom::OK)
+    node.def_fn_in_process("Elixir.BenchB", "reset_stack", 0, |p, _| async move {
+        reset_stack(p.node()).await
     });
     node.def_fn_in_process(
         "Elixir.BenchB",
@@ -112,6 +112,102 @@ async fn sink(mut p: Process) {
             p.receive_match(is_push, None).await;
         }
         p.send(*from, Term::tuple(vec![Term::Atom(done), Term::Int(*n)]));
+    }
+}
+
+/// `BenchB.reset_stack/0`: unregisters and stops the old `:stack`, registers a fresh, empty
+/// one globally (`:yes = :global.register_name(:stack, pid)`). Also run once at B's start.
+pub async fn reset_stack(node: &Node) -> Result<Term, ferl::Exception> {
+    let not_running = || ferl::Exception::exit(Term::atom("noproc"));
+    let global = node.global().ok_or_else(not_running)?;
+    let name = Term::atom("stack");
+    if let Some(old) = global.whereis_name(&name) {
+        global
+            .unregister_name(name.clone())
+            .await
+            .map_err(|_| not_running())?;
+        node.send(old, Term::atom("stop"));
+    }
+    let pid = node.spawn(|p| bench_stack(p, BTreeMap::new(), Vec::new()));
+    match global.register_name(name, pid).await {
+        Ok(true) => Ok(Term::Atom(Atom::OK)),
+        _ => Err(ferl::Exception::error(Term::tuple(vec![
+            Term::atom("badmatch"),
+            Term::atom("no"),
+        ]))),
+    }
+}
+
+/// node_b.exs's `BenchStack.loop/2`: the tutorial's server protocol without logging. `subs` maps
+/// a subscriber's name to its pid (the Map), `stack` has its top at the end.
+async fn bench_stack(
+    mut p: Process,
+    mut subs: BTreeMap<Term, Pid>,
+    mut stack: Vec<Term>,
+) -> Result<(), Term> {
+    let [subscribe, unsubscribe, push, pop, get] =
+        ["subscribe", "unsubscribe", "push", "pop", "get"].map(Atom::new);
+    // `send(Map.get(subs, name), ...)` with no such subscriber is `send(nil, ...)`: badarg.
+    let badarg = || Term::atom("badarg");
+    loop {
+        let msg = p.receive().await;
+        if msg.is_atom("stop") {
+            return Ok(());
+        }
+        let Term::Tuple(mut t) = msg else {
+            continue;
+        };
+        let Some(&Term::Atom(tag)) = t.first() else {
+            continue;
+        };
+        if tag == push && t.len() == 3 {
+            let (item, name) = (t.swap_remove(2), t.swap_remove(1));
+            notify(&p, &subs, "push", &name, &item);
+            stack.push(Term::Tuple(vec![name, item]));
+        } else if tag == pop && t.len() == 2 {
+            match stack.pop() {
+                None => {
+                    let to = subs.get(&t[1]).copied().ok_or_else(badarg)?;
+                    let empty = Term::tuple(vec![Term::atom("notify"), Term::atom("empty")]);
+                    p.send(to, empty);
+                }
+                // `{:notify, :pop, name, {pushed_by, item}}`: the popper's name, the whole entry.
+                Some(head) => notify(&p, &subs, "pop", &t[1], &head),
+            }
+        } else if tag == subscribe && t.len() == 3 {
+            if let (Some(Term::Pid(pid)), Some(name)) = (t.pop(), t.pop()) {
+                subs.insert(name, pid);
+            }
+        } else if tag == unsubscribe && t.len() == 2 {
+            subs.remove(&t[1]);
+        } else if tag == get && t.len() == 2 {
+            let to = subs.get(&t[1]).copied().ok_or_else(badarg)?;
+            let list = stack.iter().rev().cloned().collect();
+            p.send(
+                to,
+                Term::tuple(vec![
+                    Term::atom("notify"),
+                    Term::Atom(get),
+                    Term::List(list),
+                ]),
+            );
+        }
+    }
+}
+
+/// `for {_name, pid} <- subs, do: send(pid, {:notify, action, name, item})`.
+fn notify(p: &Process, subs: &BTreeMap<Term, Pid>, action: &str, name: &Term, item: &Term) {
+    if subs.is_empty() {
+        return;
+    }
+    let msg = Term::tuple(vec![
+        Term::atom("notify"),
+        Term::atom(action),
+        name.clone(),
+        item.clone(),
+    ]);
+    for pid in subs.values() {
+        p.send(*pid, msg.clone());
     }
 }
 

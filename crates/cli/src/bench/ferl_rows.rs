@@ -2,12 +2,16 @@
 //! function in node_a.exs (same messages, counts, timeouts and clocks), run inside a ferl
 //! process on node A against node B `b`.
 
+use ferl::global::Global;
 use ferl::{Atom, Pid, Process, Term};
 use std::time::{Duration, Instant};
 
 /// node_a.exs's `receive ... after` limits, kept so that both drivers wait the same way.
 const ACK_LIMIT: Duration = Duration::from_secs(120);
 const CALL_LIMIT: Duration = Duration::from_secs(60);
+const NODE_LIMIT: Duration = Duration::from_secs(10);
+/// node_a.exs's `wait_until(f, 10_000)`: that many 1 ms polls.
+const POLLS: u32 = 10_000;
 
 /// `{:push, "alice", "item-123"}`, the message of (b) and (d).
 fn push_msg() -> Term {
@@ -106,6 +110,60 @@ pub async fn rpc(p: &mut Process, b: Atom, n: u64) -> Result<f64, String> {
         }
     }
     Ok(n as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// This node's `:global`: the driver's node is always distributed.
+pub fn global_of(node: &ferl::Node) -> Result<Global, String> {
+    node.global()
+        .ok_or_else(|| "node A has no :global".to_string())
+}
+
+/// (e) the tutorial's protocol: a fresh `:stack` on B (`BenchB.reset_stack/0`), `:global.sync()`,
+/// `n` pushes to `:global.whereis_name(:stack)` looked up per message (as `Client.push` does),
+/// then `{:subscribe, "bench", self()}` + `{:pop, "bench"}`, whose notification is the ack; msgs/s.
+pub async fn stack_push(p: &mut Process, b: Atom, n: u64) -> Result<f64, String> {
+    let bench_b = Atom::new("Elixir.BenchB");
+    match ferl::rpc::call(p, b, bench_b, "reset_stack", vec![], None).await {
+        Ok(t) if t.is_atom("ok") => {}
+        other => return Err(format!("BenchB.reset_stack() answered {other:?}")),
+    }
+    let g = global_of(p.node())?;
+    g.sync().await.map_err(|e| format!(":global.sync(): {e}"))?;
+    let name = Term::atom("stack");
+    // `send(:undefined, msg)` raises badarg in Elixir.
+    let whereis = || {
+        g.whereis_name(&name)
+            .ok_or(":global :stack is not registered")
+    };
+    let t0 = Instant::now();
+    let msg = push_msg();
+    for _ in 0..n {
+        p.send(whereis()?, msg.clone());
+    }
+    let server = whereis()?;
+    let bench = Term::binary(b"bench");
+    let me = Term::Pid(p.pid());
+    p.send(
+        server,
+        Term::tuple(vec![Term::atom("subscribe"), bench.clone(), me]),
+    );
+    p.send(server, Term::tuple(vec![Term::atom("pop"), bench.clone()]));
+    let (notify, pop) = (Atom::new("notify"), Atom::new("pop"));
+    let item = Term::tuple(vec![Term::binary(b"alice"), Term::binary(b"item-123")]);
+    let is_ack = |m: &Term| match m.as_tuple() {
+        Some([Term::Atom(a), Term::Atom(o), who, got])
+            if *a == notify && *o == pop && *who == bench && *got == item =>
+        {
+            Some(())
+        }
+        _ => None,
+    };
+    p.receive_match(is_ack, Some(ACK_LIMIT))
+        .await
+        .ok_or("stack server did not answer within 120 s")?;
+    let rate = n as f64 / t0.elapsed().as_secs_f64();
+    p.send(server, Term::tuple(vec![Term::atom("unsubscribe"), bench]));
+    Ok(rate)
 }
 
 /// (f) `callers` processes calling `{:bench_server, b}` gen_server-style until `ms` is up;
@@ -260,4 +318,75 @@ pub async fn idle_procs(p: &mut Process, b: Atom, n: u64) -> Result<(f64, f64, f
         get("vm_bytes")? / nf,
         get("spawn_us")? / 1000.0,
     ))
+}
+
+/// (i) `n` times: disconnect from B (and see it gone), then time `Node.connect(b)` until
+/// `:global.whereis_name(:stack)` (polled every 1 ms) is a pid. (p50, max) in ms.
+pub async fn connect_visible(p: &mut Process, b: Atom, n: u64) -> Result<(f64, f64), String> {
+    let node = p.node().clone();
+    let g = global_of(p.node())?;
+    let name = Term::atom("stack");
+    node.monitor_nodes(p.pid(), true);
+    let mut samples = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        disconnect(p, &g, b).await?;
+        let t0 = Instant::now();
+        connect(p, b, 100).await?;
+        wait_until(|| g.whereis_name(&name).is_some(), POLLS)
+            .await
+            .map_err(|_| format!("B's :stack not visible after reconnecting to {b}"))?;
+        samples.push(t0.elapsed().as_nanos() as u64);
+        p.receive_match(node_event("nodeup", b), Some(NODE_LIMIT))
+            .await
+            .ok_or_else(|| format!("no nodeup for {b}"))?;
+    }
+    node.monitor_nodes(p.pid(), false);
+    samples.sort_unstable();
+    let max = samples.last().copied().unwrap_or(0);
+    Ok((pct(&samples, 0.50) as f64 / 1.0e6, max as f64 / 1.0e6))
+}
+
+/// Gone on both levels: the connection (nodedown) and, after it, B's names in `:global` here.
+async fn disconnect(p: &mut Process, g: &Global, b: Atom) -> Result<(), String> {
+    if !p.node().disconnect(b) {
+        return Err(format!("not connected to {b}"));
+    }
+    p.receive_match(node_event("nodedown", b), Some(NODE_LIMIT))
+        .await
+        .ok_or_else(|| format!("no nodedown for {b}"))?;
+    let name = Term::atom("stack");
+    wait_until(|| g.whereis_name(&name).is_none(), POLLS)
+        .await
+        .map_err(|_| "B's :stack still registered after nodedown".to_string())
+}
+
+/// B may not have seen the old connection go yet; then it refuses the new one, so retry.
+async fn connect(p: &Process, b: Atom, mut tries: u32) -> Result<(), String> {
+    while !p.node().connect(b).await {
+        if tries == 0 {
+            return Err(format!("cannot reconnect to {b}"));
+        }
+        tries -= 1;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Ok(())
+}
+
+/// Polls `f` every 1 ms, at most `polls` times, as node_a.exs's `wait_until/2`.
+async fn wait_until(f: impl Fn() -> bool, polls: u32) -> Result<(), ()> {
+    for _ in 0..polls {
+        if f() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    f().then_some(()).ok_or(())
+}
+
+/// Matches `{event, b}` from `net_kernel:monitor_nodes(true)`.
+fn node_event(event: &'static str, b: Atom) -> impl Fn(&Term) -> Option<()> {
+    move |m| match m.as_tuple() {
+        Some([e, Term::Atom(n)]) if e.is_atom(event) && *n == b => Some(()),
+        _ => None,
+    }
 }

@@ -87,6 +87,9 @@ pub const METRICS: &[Metric] = &[
             s.i_connects
         )
     }),
+    m("i.max_ms", "(i)", Better::Lower, |_| {
+        "Node.connect -> B's :global names visible, max ms".into()
+    }),
     m("limit.rtt_p50_us", "limit", Better::Lower, |s| {
         format!(
             "raw TCP, 8-byte ping-pong RTT p50, µs ({} round trips)",

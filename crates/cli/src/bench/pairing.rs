@@ -71,30 +71,6 @@ impl Pairing {
             Pairing::FerlBeam => (Box::new(FerlDriver), Box::new(BeamNodeB)),
         })
     }
-
-    /// Why this pairing cannot measure a row (`"e"`), or None if it can. A ferl node on either
-    /// side has no `:global` yet, which rows (e) and (i) need.
-    pub fn gap(self, row: &str) -> Option<&'static str> {
-        match (self, row) {
-            (Pairing::BeamBeam, _) => None,
-            (_, "e" | "i") => Some("needs :global (not wired yet)"),
-            _ => None,
-        }
-    }
-
-    /// The rows this pairing measures, as node_a.exs's `ROWS` spells them.
-    pub fn rows(self) -> String {
-        "abcdefghi"
-            .chars()
-            .filter(|c| self.gap(&c.to_string()).is_none())
-            .collect()
-    }
-
-    /// Does this pairing report metric `key` (`"a.p50_us"`)?
-    pub fn measures(self, key: &str) -> bool {
-        self.gap(key.split('.').next().unwrap_or_default())
-            .is_none()
-    }
 }
 
 /// Everything a node needs to join this run's private cluster.
@@ -154,15 +130,5 @@ mod tests {
             assert!(p.available());
         }
         assert!(Pairing::parse("beam-rust").is_err());
-    }
-
-    #[test]
-    fn ferl_pairings_skip_the_global_rows_only() {
-        assert_eq!(Pairing::BeamBeam.rows(), "abcdefghi");
-        for p in [Pairing::FerlFerl, Pairing::BeamFerl, Pairing::FerlBeam] {
-            assert_eq!(p.rows(), "abcdfgh");
-            assert!(p.measures("a.p50_us") && !p.measures("i.p50_ms"));
-            assert_eq!(p.gap("e"), Some("needs :global (not wired yet)"));
-        }
     }
 }
