@@ -122,6 +122,16 @@ fn elixir_and_ferl_clients_on_a_ferl_server() {
     assert_eq!(alice.eval_ok("Client.unsubscribe(alice)"), ":stop");
     log(&alice, "[info] stopping");
     server.wait_line("[info] alice unsubscribed");
+    // What crashes the tutorial's server: a stranger pops the empty stack. Ours logs it and
+    // stays registered, as every node of the cluster sees.
+    alice.eval_ok("send(:global.whereis_name(:stack), {:pop, \"mallory\"})");
+    server.wait_line("[warning] mallory is not subscribed: no answer sent");
+    assert_eq!(alice.eval_ok(":global.registered_names()"), "[:stack]");
+    assert_eq!(
+        bob.ask("Client.push(bob, \"still here\")"),
+        "{:push, \"bob\", \"still here\"}"
+    );
+    bob.wait_line("[info] bob gave: 'still here'");
     bob.close_stdin();
     assert_eq!(bob.wait_exit(WAIT), 0);
 }
