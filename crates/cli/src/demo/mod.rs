@@ -150,54 +150,70 @@ fn run_steps(
             .iter()
             .position(|s| s.label == st.node)
             .ok_or_else(|| format!("no node {}", st.node))?;
-        out.say(
-            st.node,
-            &format!("ferl({}@{host}){}> {}", st.node, counters[i], st.input),
-        );
-        let from = out.seen.len();
-        shells[i]
-            .type_line(&st.input)
-            .map_err(|e| format!("{} stopped reading: {e}", st.node))?;
-        let mut result = None;
-        let ok = out.wait_until(from, limit, |seen| {
-            if result.is_none() {
-                result = seen.iter().find_map(|(n, k)| match k {
-                    Kind::Output(t) if *n == st.node => Some(t.clone()),
-                    _ => None,
-                });
+        let mut tries = 0;
+        loop {
+            out.say(
+                st.node,
+                &format!("ferl({}@{host}){}> {}", st.node, counters[i], st.input),
+            );
+            let (got, missing) = type_and_wait(out, &mut shells[i], st, limit)?;
+            if !got.starts_with("** (") {
+                counters[i] += 1;
             }
-            result.is_some()
-                && st.logs.iter().all(|(node, line)| {
-                    seen.iter()
-                        .any(|(n, k)| n == node && matches!(k, Kind::Log(l) if l == line))
-                })
-        });
-        let got = result.clone().unwrap_or_default();
-        if !st.result.matches(&got) {
-            return Err(format!(
-                "`{}` on {} printed {got:?}, the tutorial expects {:?}",
-                st.input, st.node, st.result
-            ));
-        }
-        if !ok {
-            let missing: Vec<String> = st
-                .logs
-                .iter()
-                .filter(|(node, line)| {
-                    !out.seen[from..]
-                        .iter()
-                        .any(|(n, k)| n == node && matches!(k, Kind::Log(l) if l == line))
-                })
-                .map(|(n, l)| format!("{n}: {l}"))
-                .collect();
-            return Err(format!(
-                "after `{}`, missing log lines: {missing:?}",
-                st.input
-            ));
-        }
-        if !got.starts_with("** (") {
-            counters[i] += 1;
+            if !st.result.matches(&got) {
+                if tries < st.retries {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
+                return Err(format!(
+                    "`{}` on {} printed {got:?}, the tutorial expects {:?}",
+                    st.input, st.node, st.result
+                ));
+            }
+            if !missing.is_empty() {
+                return Err(format!(
+                    "after `{}`, missing log lines: {missing:?}",
+                    st.input
+                ));
+            }
+            break;
         }
     }
     Ok(())
+}
+
+/// Types a step's line and waits for its result and its log lines; returns the result and
+/// the log lines still missing when `limit` passed.
+fn type_and_wait(
+    out: &mut Transcript,
+    shell: &mut NodeProcess,
+    st: &Step,
+    limit: Duration,
+) -> Result<(String, Vec<String>), String> {
+    let from = out.seen.len();
+    shell
+        .type_line(&st.input)
+        .map_err(|e| format!("{} stopped reading: {e}", st.node))?;
+    let logged = |seen: &[(&'static str, Kind)], node: &str, line: &str| {
+        seen.iter()
+            .any(|(n, k)| *n == node && matches!(k, Kind::Log(l) if l == line))
+    };
+    let mut result = None;
+    out.wait_until(from, limit, |seen| {
+        if result.is_none() {
+            result = seen.iter().find_map(|(n, k)| match k {
+                Kind::Output(t) if *n == st.node => Some(t.clone()),
+                _ => None,
+            });
+        }
+        result.is_some() && st.logs.iter().all(|(node, line)| logged(seen, node, line))
+    });
+    let missing = st
+        .logs
+        .iter()
+        .filter(|(node, line)| !logged(&out.seen[from..], node, line))
+        .map(|(n, l)| format!("{n}: {l}"))
+        .collect();
+    Ok((result.unwrap_or_default(), missing))
 }

@@ -84,6 +84,10 @@ impl Transcript {
         }
         let tag = if line.stderr { " (stderr)" } else { "" };
         println!("{:<w$} | {shown}{tag}", line.node, w = self.width);
+        // Results and Logger lines come on stdout; stderr is shown but never taken as either.
+        if line.stderr {
+            return;
+        }
         if let Some(k) = classify(&line.text) {
             self.seen.push((line.node, k));
         }
