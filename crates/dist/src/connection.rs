@@ -333,8 +333,23 @@ async fn writer<W: AsyncWrite + Unpin>(
             }
         }
     }
+    // A close of ours (disconnect, node stop) comes after sends that processes already made:
+    // deliver what is queued, so that a node that sends and then stops loses nothing. A broken
+    // or silent connection (any other reason) has no one to deliver to.
+    if shared.reason() == CloseReason::ClosedByUs {
+        batch.clear();
+        while let Ok(more) = rx.try_recv() {
+            batch.extend_from_slice(&more);
+        }
+        if !batch.is_empty() {
+            let _ = tokio::time::timeout(FLUSH_ON_CLOSE, wr.write_all(&batch)).await;
+        }
+    }
     let _ = wr.shutdown().await;
 }
+
+/// How long a closing writer may take to deliver what was queued before the close.
+const FLUSH_ON_CLOSE: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
@@ -402,6 +417,46 @@ mod tests {
         let w = writes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         assert_eq!(w.iter().sum::<usize>(), 7000, "every byte written once");
         assert_eq!(w.len(), 1, "1000 queued frames, one write: {w:?}");
+    }
+
+    #[tokio::test]
+    async fn frames_queued_before_our_close_are_written_not_dropped() {
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sh = shared();
+        // Queued, then closed before the writer ever runs: as `send` then `node.stop()`.
+        for _ in 0..3 {
+            tx.send(Bytes::from_static(&[0, 0, 0, 3, 112, 131, 106]))
+                .expect("queued");
+        }
+        sh.close(CloseReason::ClosedByUs);
+        writer(
+            CountingWriter(writes.clone()),
+            rx,
+            sh.clone(),
+            ConnectionConfig::default(),
+        )
+        .await;
+        let w = writes.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(w.iter().sum::<usize>(), 21, "all three frames: {w:?}");
+    }
+
+    #[tokio::test]
+    async fn a_broken_connection_does_not_write_after_close() {
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sh = shared();
+        tx.send(Bytes::from_static(&[0, 0, 0, 3, 112, 131, 106]))
+            .expect("queued");
+        sh.close(CloseReason::NetTickTimeout);
+        writer(
+            CountingWriter(writes.clone()),
+            rx,
+            sh.clone(),
+            ConnectionConfig::default(),
+        )
+        .await;
+        assert!(writes.lock().unwrap_or_else(|e| e.into_inner()).is_empty());
     }
 
     #[tokio::test]
