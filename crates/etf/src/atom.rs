@@ -41,6 +41,13 @@ pub enum AtomError {
     TooLong,
 }
 
+/// Why the decoder could not make an atom from raw bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecodeAtomError {
+    BadUtf8,
+    Atom(AtomError),
+}
+
 /// An interned atom. Copy, compares and hashes by index. Atom order (term order) is by text:
 /// see `order.rs`.
 #[derive(Copy, Clone, PartialEq, Eq, Hash)]
@@ -269,18 +276,85 @@ const PREDEFINED: &[&str] = &[
     "throw",
 ];
 
-const CACHE_SLOTS: usize = 1024;
+const CACHE_SLOTS: usize = 512;
+const CACHE_SHIFT: u32 = 64 - CACHE_SLOTS.trailing_zeros();
 
-#[inline]
-fn cache_slot(bytes: &[u8]) -> usize {
-    let mut h = FxHasher::default();
-    h.write(bytes);
-    (h.finish() >> 40) as usize & (CACHE_SLOTS - 1)
+/// One slot of the per-thread decode cache: the atom's bytes as two words (see `key_words`),
+/// and `meta` = atom index << 32 | (byte length + 1); 0 = empty slot.
+#[derive(Clone, Copy)]
+struct CacheEntry {
+    lo: u64,
+    hi: u64,
+    meta: u64,
+}
+
+const EMPTY_ENTRY: CacheEntry = CacheEntry {
+    lo: 0,
+    hi: 0,
+    meta: 0,
+};
+
+/// The bytes of `b` as two little-endian words: for up to 7 bytes, the bytes zero-padded and 0;
+/// for 8..=16, the first and the last 8 bytes. With the length, they identify `b` exactly up
+/// to 16 bytes, so a cache hit needs three integer compares, no memcmp; longer atoms are
+/// verified against the table's text.
+#[inline(always)]
+fn key_words(b: &[u8]) -> (u64, u64) {
+    let n = b.len();
+    if n >= 8 {
+        let lo = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        let t = &b[n - 8..];
+        let hi = u64::from_le_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]]);
+        (lo, hi)
+    } else if n >= 4 {
+        let a = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
+        let t = &b[n - 4..];
+        let c = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as u64;
+        (a | c << ((n - 4) * 8), 0)
+    } else if n > 0 {
+        let m = n / 2;
+        (
+            b[0] as u64 | (b[m] as u64) << (m * 8) | (b[n - 1] as u64) << ((n - 1) * 8),
+            0,
+        )
+    } else {
+        (0, 0)
+    }
+}
+
+#[inline(always)]
+fn cache_slot(lo: u64, hi: u64, n: usize) -> usize {
+    ((lo ^ hi.rotate_left(29) ^ n as u64).wrapping_mul(FX_K) >> CACHE_SHIFT) as usize
 }
 
 thread_local! {
-    /// Per-thread direct-mapped cache of recently decoded atoms: index + 1 (0 = empty).
-    static CACHE: [Cell<u32>; CACHE_SLOTS] = const { [const { Cell::new(0) }; CACHE_SLOTS] };
+    /// Per-thread direct-mapped cache of recently decoded atoms (raw UTF-8 bytes -> index).
+    /// Thread-local, so a hit costs no atomics, no locks and no shared-memory writes.
+    static CACHE: [Cell<CacheEntry>; CACHE_SLOTS] = const { [const { Cell::new(EMPTY_ENTRY) }; CACHE_SLOTS] };
+}
+
+/// Probe this thread's cache for the atom whose UTF-8 bytes are `bytes`.
+#[inline(always)]
+fn cache_probe(bytes: &[u8]) -> (usize, Option<Atom>) {
+    let n = bytes.len();
+    let (lo, hi) = key_words(bytes);
+    let slot = cache_slot(lo, hi, n);
+    let e = CACHE.with(|c| c[slot].get());
+    if e.lo == lo && e.hi == hi && e.meta as u32 as usize == n + 1 {
+        let a = Atom((e.meta >> 32) as u32);
+        if n <= 16 || a.as_str().as_bytes() == bytes {
+            return (slot, Some(a));
+        }
+    }
+    (slot, None)
+}
+
+#[inline]
+fn cache_store(slot: usize, bytes: &[u8], a: Atom) {
+    let n = bytes.len();
+    let (lo, hi) = key_words(bytes);
+    let meta = (a.0 as u64) << 32 | (n as u64 + 1);
+    CACHE.with(|c| c[slot].set(CacheEntry { lo, hi, meta }));
 }
 
 static TABLE: LazyLock<AtomTable> = LazyLock::new(|| {
@@ -342,36 +416,43 @@ impl Atom {
     /// a stored atom are valid UTF-8 by construction).
     #[inline]
     pub fn cached(bytes: &[u8]) -> Option<Atom> {
-        let slot = cache_slot(bytes);
-        let table: &AtomTable = &TABLE;
-        CACHE.with(|c| {
-            let i = c[slot].get();
-            if i == 0 {
-                return None;
-            }
-            let text = table.get(i - 1)?.as_bytes();
-            (text.len() == bytes.len() && text == bytes).then(|| Atom(i - 1))
-        })
+        cache_probe(bytes).1
+    }
+
+    /// The decoder's atom path for a UTF-8 atom body (also a Latin-1 one that is pure ASCII):
+    /// the per-thread cache, else validate, intern (bounded by `soft_limit`) and remember.
+    #[inline]
+    pub(crate) fn from_utf8_bounded(
+        bytes: &[u8],
+        soft_limit: usize,
+    ) -> Result<Atom, DecodeAtomError> {
+        let (slot, hit) = cache_probe(bytes);
+        match hit {
+            Some(a) => Ok(a),
+            None => Self::intern_slow(slot, bytes, soft_limit),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn intern_slow(slot: usize, bytes: &[u8], soft_limit: usize) -> Result<Atom, DecodeAtomError> {
+        let s = std::str::from_utf8(bytes).map_err(|_| DecodeAtomError::BadUtf8)?;
+        let a = Atom(TABLE.intern(s, soft_limit).map_err(DecodeAtomError::Atom)?);
+        cache_store(slot, bytes, a);
+        Ok(a)
     }
 
     /// Intern, refusing to grow the global table past `soft_limit` atoms (decoder `Limits`).
-    /// This is the decoder's path, so it first tries a small per-thread cache (hash -> index,
-    /// verified against the table's text), which makes the common "atom already exists" case
-    /// free of atomics and locks.
+    /// This is the decoder's path, so it first tries a small per-thread cache (bytes -> index),
+    /// which makes the common "atom already exists" case free of atomics and locks.
     #[inline]
     pub fn try_new_bounded(s: &str, soft_limit: usize) -> Result<Atom, AtomError> {
-        let slot = cache_slot(s.as_bytes());
-        let table: &AtomTable = &TABLE;
-        let hit = CACHE.with(|c| {
-            let i = c[slot].get();
-            (i != 0 && table.get(i - 1) == Some(s)).then(|| i - 1)
-        });
-        if let Some(i) = hit {
-            return Ok(Atom(i));
+        match Self::from_utf8_bounded(s.as_bytes(), soft_limit) {
+            Ok(a) => Ok(a),
+            Err(DecodeAtomError::Atom(e)) => Err(e),
+            // Unreachable: `s` is a `&str`.
+            Err(DecodeAtomError::BadUtf8) => TABLE.intern(s, soft_limit).map(Atom),
         }
-        let i = table.intern(s, soft_limit)?;
-        CACHE.with(|c| c[slot].set(i + 1));
-        Ok(Atom(i))
     }
 
     /// An existing atom, without creating one (like `binary_to_existing_atom`).
@@ -447,6 +528,57 @@ mod tests {
         assert!(Atom::try_new(&s).is_ok());
         let s: String = "ä".repeat(256);
         assert_eq!(Atom::try_new(&s), Err(AtomError::TooLong));
+    }
+
+    #[test]
+    fn key_words_identify_short_atoms_exactly() {
+        // Every length 0..=16: the words are the zero-padded bytes (below 8) or the first and
+        // last 8 bytes, so two different byte strings of one length never share a key.
+        let text = b"abcdefghijklmnopq";
+        for n in 0..=16 {
+            let (lo, hi) = key_words(&text[..n]);
+            let mut pad = [0u8; 16];
+            pad[..n].copy_from_slice(&text[..n]);
+            if n < 8 {
+                assert_eq!(lo, u64::from_le_bytes(pad[..8].try_into().unwrap()), "{n}");
+                assert_eq!(hi, 0);
+            } else {
+                assert_eq!(lo, u64::from_le_bytes(text[..8].try_into().unwrap()));
+                assert_eq!(hi, u64::from_le_bytes(text[n - 8..n].try_into().unwrap()));
+            }
+            for i in 0..n {
+                let mut other = text[..n].to_vec();
+                other[i] ^= 0x20;
+                assert_ne!(key_words(&other), (lo, hi), "{n} {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn decode_cache_never_aliases() {
+        // Long atoms with the same first and last 8 bytes share a key; the cache must check
+        // the text. Every length up to 40, each looked up twice (miss, then hit).
+        let a = "aaaaaaaa_middle_X_bbbbbbbb";
+        let b = "aaaaaaaa_middle_Y_bbbbbbbb";
+        for _ in 0..2 {
+            let x = Atom::from_utf8_bounded(a.as_bytes(), DEFAULT_ATOM_LIMIT).unwrap();
+            let y = Atom::from_utf8_bounded(b.as_bytes(), DEFAULT_ATOM_LIMIT).unwrap();
+            assert_eq!(x.as_str(), a);
+            assert_eq!(y.as_str(), b);
+        }
+        let s: String = (0..40).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        for n in 0..=40 {
+            for _ in 0..2 {
+                let t = &s[..n];
+                let x = Atom::from_utf8_bounded(t.as_bytes(), DEFAULT_ATOM_LIMIT).unwrap();
+                assert_eq!(x.as_str(), t);
+                assert_eq!(Atom::cached(t.as_bytes()).map(|a| a.as_str()), Some(t));
+            }
+        }
+        assert_eq!(
+            Atom::from_utf8_bounded(&[0xff, 0xfe], DEFAULT_ATOM_LIMIT),
+            Err(DecodeAtomError::BadUtf8)
+        );
     }
 
     #[test]

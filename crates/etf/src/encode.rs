@@ -1,57 +1,85 @@
 //! Encoder: `Term` -> External Term Format, byte-identical to OTP 25 `term_to_binary/1`
-//! (minor_version 1). `encoded_len` computes the exact size first so the output buffer is
-//! allocated once; small maps are written in term order without allocating.
+//! (minor_version 1). `encoded_len` computes the exact size first, the output buffer is
+//! allocated once with exactly that size, and the terms are then written into it with one
+//! bounds check per write (no capacity checks, no growth); small maps are written in term order
+//! without allocating.
 
 use crate::atom::Atom;
 use crate::order::cmp_map_keys;
 use crate::pid::{Pid, Port, Ref};
 use crate::tag::*;
 use crate::term::Term;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use std::cmp::Ordering;
+use std::mem::MaybeUninit;
 
-/// Where encoded bytes go: a `Vec<u8>` (fast pushes) or a caller's `BytesMut`.
-pub(crate) trait Sink {
-    fn put_u8(&mut self, b: u8);
-    fn put_slice(&mut self, s: &[u8]);
-    #[inline]
-    fn put_u16(&mut self, v: u16) {
-        self.put_slice(&v.to_be_bytes())
+/// Writes into space reserved for exactly the encoded size. Every write is bounds-checked
+/// against that space, so a wrong size computation panics instead of corrupting memory; the
+/// caller marks the bytes initialised only after checking they were all written.
+struct Out<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    pos: usize,
+}
+
+impl Out<'_> {
+    #[inline(always)]
+    fn slice(&mut self, s: &[u8]) {
+        let n = s.len();
+        let end = self.pos + n;
+        let dst = &mut self.buf[self.pos..end];
+        let (src, dst) = (s.as_ptr(), dst.as_mut_ptr().cast::<u8>());
+        // SAFETY: `dst` and `s` both have `n` bytes, they do not overlap (`s` is borrowed
+        // immutably while `dst` is the exclusive output), and `MaybeUninit<u8>` has the layout
+        // of `u8`. Short copies (atoms, small binaries: the common case) use two overlapping
+        // fixed-size moves inside those `n` bytes instead of a call to `memcpy`.
+        unsafe {
+            use std::ptr::{copy_nonoverlapping as copy, read_unaligned as rd};
+            if n >= 16 {
+                copy(src, dst, n);
+            } else if n >= 8 {
+                let (a, b) = (rd(src.cast::<u64>()), rd(src.add(n - 8).cast::<u64>()));
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(n - 8).cast::<u64>().write_unaligned(b);
+            } else if n >= 4 {
+                let (a, b) = (rd(src.cast::<u32>()), rd(src.add(n - 4).cast::<u32>()));
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(n - 4).cast::<u32>().write_unaligned(b);
+            } else {
+                copy(src, dst, n);
+            }
+        }
+        self.pos = end;
     }
-    #[inline]
-    fn put_u32(&mut self, v: u32) {
-        self.put_slice(&v.to_be_bytes())
+
+    #[inline(always)]
+    fn bytes<const N: usize>(&mut self, b: [u8; N]) {
+        let end = self.pos + N;
+        let dst = &mut self.buf[self.pos..end];
+        for (d, s) in dst.iter_mut().zip(b) {
+            d.write(s);
+        }
+        self.pos = end;
     }
-    #[inline]
-    fn put_i32(&mut self, v: i32) {
-        self.put_slice(&v.to_be_bytes())
-    }
-    #[inline]
-    fn put_u64(&mut self, v: u64) {
-        self.put_slice(&v.to_be_bytes())
+
+    #[inline(always)]
+    fn u8(&mut self, b: u8) {
+        self.bytes([b]);
     }
 }
 
-impl Sink for Vec<u8> {
-    #[inline]
-    fn put_u8(&mut self, b: u8) {
-        self.push(b)
-    }
-    #[inline]
-    fn put_slice(&mut self, s: &[u8]) {
-        self.extend_from_slice(s)
-    }
-}
-
-impl Sink for BytesMut {
-    #[inline]
-    fn put_u8(&mut self, b: u8) {
-        BufMut::put_u8(self, b)
-    }
-    #[inline]
-    fn put_slice(&mut self, s: &[u8]) {
-        self.extend_from_slice(s)
-    }
+/// Encode `t` (version byte first) into `buf`'s spare capacity, which holds at least `n` bytes
+/// where `n` is the exact encoded size, then mark those bytes as part of the buffer.
+#[inline(always)]
+fn write_exact<const U: bool>(t: &Term, n: usize, spare: &mut [MaybeUninit<u8>]) -> usize {
+    let mut o = Out {
+        buf: &mut spare[..n],
+        pos: 0,
+    };
+    o.u8(VERSION);
+    write_term::<U>(t, &mut o);
+    // Every byte of `spare[..n]` was written, in order, exactly when `pos == n`.
+    assert_eq!(o.pos, n, "encoded_len disagrees with the encoder");
+    n
 }
 
 /// Maps with at most this many keys are "flatmaps" in BEAM and encoded with keys in term order.
@@ -61,19 +89,23 @@ const FLATMAP_MAX: usize = 32;
 
 /// Encode with the 131 version byte, exactly as OTP 25 `term_to_binary/1`.
 pub fn encode(t: &Term) -> Bytes {
-    // A `Vec` with the exact size: its pushes are cheaper than `BufMut` calls, and the
-    // conversion to `Bytes` takes ownership without copying.
-    let mut v = Vec::with_capacity(encoded_len(t));
-    v.push(VERSION);
-    write_term::<false>(t, &mut v);
+    // A `Vec` of exactly the encoded size becomes a `Bytes` without copying or reallocating
+    // (and its drop is a plain `free`, no reference count).
+    let n = encoded_len(t);
+    let mut v: Vec<u8> = Vec::with_capacity(n);
+    let len = write_exact::<false>(t, n, v.spare_capacity_mut());
+    // SAFETY: `write_exact` initialised `v`'s first `len` bytes (it checks it wrote all of them).
+    unsafe { v.set_len(len) };
     Bytes::from(v)
 }
 
 /// Append 131 + the term to `buf` (reserving exactly the space needed), as `encode`.
 pub fn encode_to(t: &Term, buf: &mut BytesMut) {
-    buf.reserve(encoded_len(t));
-    Sink::put_u8(buf, VERSION);
-    write_term::<false>(t, buf);
+    let n = encoded_len(t);
+    buf.reserve(n);
+    let len = write_exact::<false>(t, n, buf.spare_capacity_mut());
+    // SAFETY: the `len` bytes after `buf.len()` were initialised by `write_exact`.
+    unsafe { buf.set_len(buf.len() + len) };
 }
 
 /// Exact size of `encode(t)`, version byte included.
@@ -85,9 +117,11 @@ pub fn encoded_len(t: &Term) -> usize {
 /// negotiated UTF8_ATOMS): every atom as SMALL_ATOM_UTF8_EXT / ATOM_UTF8_EXT. Otherwise identical
 /// to `encode_to`. `term_to_binary/1` instead writes Latin-1-representable atoms as ATOM_EXT.
 pub fn encode_dist_to(t: &Term, buf: &mut BytesMut) {
-    buf.reserve(encoded_dist_len(t));
-    Sink::put_u8(buf, VERSION);
-    write_term::<true>(t, buf);
+    let n = encoded_dist_len(t);
+    buf.reserve(n);
+    let len = write_exact::<true>(t, n, buf.spare_capacity_mut());
+    // SAFETY: the `len` bytes after `buf.len()` were initialised by `write_exact`.
+    unsafe { buf.set_len(buf.len() + len) };
 }
 
 /// Exact size of `encode_dist_to` output, version byte included.
@@ -98,15 +132,17 @@ pub fn encoded_dist_len(t: &Term) -> usize {
 /// Atom encoding, precomputed per atom by the table: OTP 25 `term_to_binary` uses ATOM_EXT
 /// (Latin-1, u16 length) when every character is below 256, else SMALL_ATOM_UTF8_EXT /
 /// ATOM_UTF8_EXT; with `UTF8` (distribution) always the UTF-8 forms.
-#[inline]
+#[inline(always)]
 fn atom_len<const UTF8: bool>(a: Atom) -> usize {
     a.external(UTF8).len()
 }
 
+#[inline]
 fn is_string(v: &[Term]) -> bool {
     v.len() <= 0xffff && v.iter().all(|e| matches!(e, Term::Int(0..=255)))
 }
 
+#[inline(always)]
 fn int_len(i: i64) -> usize {
     match i {
         0..=255 => 2,
@@ -115,10 +151,58 @@ fn int_len(i: i64) -> usize {
     }
 }
 
+/// Size of an element: the hot leaves inline, containers and the rest by a call.
+#[inline(always)]
+fn elem_len<const U: bool>(e: &Term) -> usize {
+    match e {
+        Term::Atom(a) => atom_len::<U>(*a),
+        Term::Int(i) => int_len(*i),
+        Term::Binary(b) => 5 + b.len(),
+        _ => term_len::<U>(e),
+    }
+}
+
+#[inline(always)]
+fn elems_len<const U: bool>(v: &[Term]) -> usize {
+    let mut n = 0;
+    for e in v {
+        n += elem_len::<U>(e);
+    }
+    n
+}
+
 fn term_len<const U: bool>(t: &Term) -> usize {
     match t {
         Term::Atom(a) => atom_len::<U>(*a),
         Term::Int(i) => int_len(*i),
+        Term::Binary(b) => 5 + b.len(),
+        Term::Tuple(v) => (if v.len() <= 255 { 2 } else { 5 }) + elems_len::<U>(v),
+        Term::List(v) => {
+            if v.is_empty() {
+                1
+            } else if is_string(v) {
+                3 + v.len()
+            } else {
+                5 + elems_len::<U>(v) + 1
+            }
+        }
+        Term::Map(m) => {
+            let mut n = 5;
+            for (k, v) in m {
+                n += elem_len::<U>(k) + elem_len::<U>(v);
+            }
+            n
+        }
+        Term::Pid(p) => 1 + atom_len::<U>(p.node) + 12,
+        Term::Ref(r) => 1 + 2 + atom_len::<U>(r.node) + 4 + 4 * r.ids().len(),
+        _ => rare_len::<U>(t),
+    }
+}
+
+/// Sizes of the terms that are rare on the hot path (kept out of line).
+#[inline(never)]
+fn rare_len<const U: bool>(t: &Term) -> usize {
+    match t {
         Term::Big(b) => {
             let n = b.magnitude().len();
             if n <= 255 {
@@ -128,7 +212,6 @@ fn term_len<const U: bool>(t: &Term) -> usize {
             }
         }
         Term::Float(_) => 9,
-        Term::Binary(b) => 5 + b.len(),
         Term::BitBinary { bytes, bits } => {
             if bit_binary_is_binary(bytes, *bits) {
                 5 + bytes.len()
@@ -136,38 +219,18 @@ fn term_len<const U: bool>(t: &Term) -> usize {
                 6 + bytes.len()
             }
         }
-        Term::Tuple(v) => {
-            let h = if v.len() <= 255 { 2 } else { 5 };
-            h + v.iter().map(term_len::<U>).sum::<usize>()
-        }
-        Term::List(v) => {
-            if v.is_empty() {
-                1
-            } else if is_string(v) {
-                3 + v.len()
-            } else {
-                5 + v.iter().map(term_len::<U>).sum::<usize>() + 1
-            }
-        }
         Term::ImproperList(v, tail) => {
             if v.is_empty() {
                 term_len::<U>(tail)
             } else {
-                5 + v.iter().map(term_len::<U>).sum::<usize>() + term_len::<U>(tail)
+                5 + elems_len::<U>(v) + term_len::<U>(tail)
             }
         }
-        Term::Map(m) => {
-            5 + m
-                .iter()
-                .map(|(k, v)| term_len::<U>(k) + term_len::<U>(v))
-                .sum::<usize>()
-        }
-        Term::Pid(p) => 1 + atom_len::<U>(p.node) + 12,
-        Term::Ref(r) => 1 + 2 + atom_len::<U>(r.node) + 4 + 4 * r.ids().len(),
         Term::Port(p) => 1 + atom_len::<U>(p.node) + if p.id > u32::MAX as u64 { 12 } else { 8 },
         Term::Export(e) => 1 + atom_len::<U>(e.module) + atom_len::<U>(e.function) + 2,
         Term::Fun(f) => f.raw().len(),
         Term::Local(b) => b.len(),
+        _ => term_len::<U>(t),
     }
 }
 
@@ -176,73 +239,84 @@ fn bit_binary_is_binary(bytes: &[u8], bits: u8) -> bool {
     bytes.is_empty() || bits == 0 || bits >= 8
 }
 
-fn put_atom<const UTF8: bool>(a: Atom, buf: &mut impl Sink) {
-    buf.put_slice(a.external(UTF8));
+#[inline(always)]
+fn put_atom<const UTF8: bool>(a: Atom, o: &mut Out) {
+    o.slice(a.external(UTF8));
 }
 
-fn put_int(i: i64, buf: &mut impl Sink) {
+#[inline(always)]
+fn put_int(i: i64, o: &mut Out) {
     match i {
-        0..=255 => {
-            buf.put_u8(SMALL_INTEGER_EXT);
-            buf.put_u8(i as u8);
-        }
+        0..=255 => o.bytes([SMALL_INTEGER_EXT, i as u8]),
         _ if i32::try_from(i).is_ok() => {
-            buf.put_u8(INTEGER_EXT);
-            buf.put_i32(i as i32);
+            let b = (i as i32).to_be_bytes();
+            o.bytes([INTEGER_EXT, b[0], b[1], b[2], b[3]]);
         }
         _ => {
             let m = i.unsigned_abs();
             let n = 8 - (m.leading_zeros() as usize) / 8;
-            buf.put_u8(SMALL_BIG_EXT);
-            buf.put_u8(n as u8);
-            buf.put_u8((i < 0) as u8);
-            buf.put_slice(&m.to_le_bytes()[..n]);
+            o.bytes([SMALL_BIG_EXT, n as u8, (i < 0) as u8]);
+            o.slice(&m.to_le_bytes()[..n]);
         }
     }
 }
 
-fn put_pid<const U: bool>(p: &Pid, buf: &mut impl Sink) {
-    buf.put_u8(NEW_PID_EXT);
-    put_atom::<U>(p.node, buf);
-    buf.put_u32(p.id);
-    buf.put_u32(p.serial);
-    buf.put_u32(p.creation);
+#[inline(always)]
+fn put_pid<const U: bool>(p: &Pid, o: &mut Out) {
+    o.u8(NEW_PID_EXT);
+    put_atom::<U>(p.node, o);
+    let (a, b, c) = (
+        p.id.to_be_bytes(),
+        p.serial.to_be_bytes(),
+        p.creation.to_be_bytes(),
+    );
+    o.bytes([
+        a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3],
+    ]);
 }
 
-fn put_ref<const U: bool>(r: &Ref, buf: &mut impl Sink) {
-    buf.put_u8(NEWER_REFERENCE_EXT);
-    buf.put_u16(r.ids().len() as u16);
-    put_atom::<U>(r.node, buf);
-    buf.put_u32(r.creation);
+#[inline(always)]
+fn put_ref<const U: bool>(r: &Ref, o: &mut Out) {
+    let n = (r.ids().len() as u16).to_be_bytes();
+    o.bytes([NEWER_REFERENCE_EXT, n[0], n[1]]);
+    put_atom::<U>(r.node, o);
+    o.bytes(r.creation.to_be_bytes());
     for w in r.ids() {
-        buf.put_u32(*w);
+        o.bytes(w.to_be_bytes());
     }
 }
 
-fn put_port<const U: bool>(p: &Port, buf: &mut impl Sink) {
+fn put_port<const U: bool>(p: &Port, o: &mut Out) {
     // OTP 25 writes NEW_PORT_EXT unless the id needs more than 32 bits.
     if p.id > u32::MAX as u64 {
-        buf.put_u8(V4_PORT_EXT);
-        put_atom::<U>(p.node, buf);
-        buf.put_u64(p.id);
+        o.u8(V4_PORT_EXT);
+        put_atom::<U>(p.node, o);
+        o.bytes(p.id.to_be_bytes());
     } else {
-        buf.put_u8(NEW_PORT_EXT);
-        put_atom::<U>(p.node, buf);
-        buf.put_u32(p.id as u32);
+        o.u8(NEW_PORT_EXT);
+        put_atom::<U>(p.node, o);
+        o.bytes((p.id as u32).to_be_bytes());
     }
-    buf.put_u32(p.creation);
+    o.bytes(p.creation.to_be_bytes());
 }
 
-fn put_map<const U: bool>(m: &[(Term, Term)], buf: &mut impl Sink) {
-    buf.put_u8(MAP_EXT);
-    buf.put_u32(m.len() as u32);
-    let sorted = m
-        .windows(2)
-        .all(|w| cmp_map_keys(&w[0].0, &w[1].0) != Ordering::Greater);
-    if m.len() > FLATMAP_MAX || sorted {
+/// Map key order, with the common all-atom-keys case compared inline.
+#[inline]
+fn key_gt(a: &Term, b: &Term) -> bool {
+    match (a, b) {
+        (Term::Atom(x), Term::Atom(y)) => x != y && x.as_str() > y.as_str(),
+        _ => cmp_map_keys(a, b) == Ordering::Greater,
+    }
+}
+
+fn put_map<const U: bool>(m: &[(Term, Term)], o: &mut Out) {
+    let n = (m.len() as u32).to_be_bytes();
+    o.bytes([MAP_EXT, n[0], n[1], n[2], n[3]]);
+    let sorted = m.len() > FLATMAP_MAX || m.windows(2).all(|w| !key_gt(&w[0].0, &w[1].0));
+    if sorted {
         for (k, v) in m {
-            write_term::<U>(k, buf);
-            write_term::<U>(v, buf);
+            write_elem::<U>(k, o);
+            write_elem::<U>(v, o);
         }
         return;
     }
@@ -250,7 +324,7 @@ fn put_map<const U: bool>(m: &[(Term, Term)], buf: &mut impl Sink) {
     let mut idx = [0u8; FLATMAP_MAX];
     for i in 0..m.len() {
         let mut j = i;
-        while j > 0 && cmp_map_keys(&m[idx[j - 1] as usize].0, &m[i].0) == Ordering::Greater {
+        while j > 0 && key_gt(&m[idx[j - 1] as usize].0, &m[i].0) {
             idx[j] = idx[j - 1];
             j -= 1;
         }
@@ -258,103 +332,122 @@ fn put_map<const U: bool>(m: &[(Term, Term)], buf: &mut impl Sink) {
     }
     for &i in &idx[..m.len()] {
         let (k, v) = &m[i as usize];
-        write_term::<U>(k, buf);
-        write_term::<U>(v, buf);
+        write_term::<U>(k, o);
+        write_term::<U>(v, o);
     }
 }
 
-/// Write the term (no version byte). The caller has reserved `term_len::<U>(t)` bytes.
-fn write_term<const U: bool>(t: &Term, buf: &mut impl Sink) {
+/// Write an element: the hot leaves inline, containers and the rest by a call.
+#[inline(always)]
+fn write_elem<const U: bool>(t: &Term, o: &mut Out) {
     match t {
-        Term::Atom(a) => put_atom::<U>(*a, buf),
-        Term::Int(i) => put_int(*i, buf),
-        Term::Big(b) => {
-            let mag = b.magnitude();
-            if mag.len() <= 255 {
-                buf.put_u8(SMALL_BIG_EXT);
-                buf.put_u8(mag.len() as u8);
-            } else {
-                buf.put_u8(LARGE_BIG_EXT);
-                buf.put_u32(mag.len() as u32);
-            }
-            buf.put_u8(b.is_negative() as u8);
-            buf.put_slice(mag);
-        }
-        Term::Float(f) => {
-            buf.put_u8(NEW_FLOAT_EXT);
-            buf.put_u64(f.to_bits());
-        }
+        Term::Atom(a) => put_atom::<U>(*a, o),
+        Term::Int(i) => put_int(*i, o),
         Term::Binary(b) => {
-            buf.put_u8(BINARY_EXT);
-            buf.put_u32(b.len() as u32);
-            buf.put_slice(b);
+            let n = (b.len() as u32).to_be_bytes();
+            o.bytes([BINARY_EXT, n[0], n[1], n[2], n[3]]);
+            o.slice(b);
         }
-        Term::BitBinary { bytes, bits } => {
-            if bit_binary_is_binary(bytes, *bits) {
-                buf.put_u8(BINARY_EXT);
-                buf.put_u32(bytes.len() as u32);
-            } else {
-                buf.put_u8(BIT_BINARY_EXT);
-                buf.put_u32(bytes.len() as u32);
-                buf.put_u8(*bits);
-            }
-            buf.put_slice(bytes);
+        _ => write_term::<U>(t, o),
+    }
+}
+
+/// Write the term (no version byte) into space sized by `term_len::<U>(t)`.
+fn write_term<const U: bool>(t: &Term, o: &mut Out) {
+    match t {
+        Term::Atom(a) => put_atom::<U>(*a, o),
+        Term::Int(i) => put_int(*i, o),
+        Term::Binary(b) => {
+            let n = (b.len() as u32).to_be_bytes();
+            o.bytes([BINARY_EXT, n[0], n[1], n[2], n[3]]);
+            o.slice(b);
         }
         Term::Tuple(v) => {
             if v.len() <= 255 {
-                buf.put_u8(SMALL_TUPLE_EXT);
-                buf.put_u8(v.len() as u8);
+                o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
             } else {
-                buf.put_u8(LARGE_TUPLE_EXT);
-                buf.put_u32(v.len() as u32);
+                let n = (v.len() as u32).to_be_bytes();
+                o.bytes([LARGE_TUPLE_EXT, n[0], n[1], n[2], n[3]]);
             }
             for e in v {
-                write_term::<U>(e, buf);
+                write_elem::<U>(e, o);
             }
         }
         Term::List(v) => {
             if v.is_empty() {
-                buf.put_u8(NIL_EXT);
+                o.u8(NIL_EXT);
             } else if is_string(v) {
-                buf.put_u8(STRING_EXT);
-                buf.put_u16(v.len() as u16);
+                let n = (v.len() as u16).to_be_bytes();
+                o.bytes([STRING_EXT, n[0], n[1]]);
                 for e in v {
                     if let Term::Int(i) = e {
-                        buf.put_u8(*i as u8);
+                        o.u8(*i as u8);
                     }
                 }
             } else {
-                buf.put_u8(LIST_EXT);
-                buf.put_u32(v.len() as u32);
+                let n = (v.len() as u32).to_be_bytes();
+                o.bytes([LIST_EXT, n[0], n[1], n[2], n[3]]);
                 for e in v {
-                    write_term::<U>(e, buf);
+                    write_elem::<U>(e, o);
                 }
-                buf.put_u8(NIL_EXT);
+                o.u8(NIL_EXT);
             }
+        }
+        Term::Map(m) => put_map::<U>(m, o),
+        Term::Pid(p) => put_pid::<U>(p, o),
+        Term::Ref(r) => put_ref::<U>(r, o),
+        _ => write_rare::<U>(t, o),
+    }
+}
+
+/// The terms that are rare on the hot path (kept out of line).
+#[inline(never)]
+fn write_rare<const U: bool>(t: &Term, o: &mut Out) {
+    match t {
+        Term::Big(b) => {
+            let mag = b.magnitude();
+            if mag.len() <= 255 {
+                o.bytes([SMALL_BIG_EXT, mag.len() as u8]);
+            } else {
+                let n = (mag.len() as u32).to_be_bytes();
+                o.bytes([LARGE_BIG_EXT, n[0], n[1], n[2], n[3]]);
+            }
+            o.u8(b.is_negative() as u8);
+            o.slice(mag);
+        }
+        Term::Float(f) => {
+            o.u8(NEW_FLOAT_EXT);
+            o.bytes(f.to_bits().to_be_bytes());
+        }
+        Term::BitBinary { bytes, bits } => {
+            let n = (bytes.len() as u32).to_be_bytes();
+            if bit_binary_is_binary(bytes, *bits) {
+                o.bytes([BINARY_EXT, n[0], n[1], n[2], n[3]]);
+            } else {
+                o.bytes([BIT_BINARY_EXT, n[0], n[1], n[2], n[3], *bits]);
+            }
+            o.slice(bytes);
         }
         Term::ImproperList(v, tail) => {
             if !v.is_empty() {
-                buf.put_u8(LIST_EXT);
-                buf.put_u32(v.len() as u32);
+                let n = (v.len() as u32).to_be_bytes();
+                o.bytes([LIST_EXT, n[0], n[1], n[2], n[3]]);
                 for e in v {
-                    write_term::<U>(e, buf);
+                    write_term::<U>(e, o);
                 }
             }
-            write_term::<U>(tail, buf);
+            write_term::<U>(tail, o);
         }
-        Term::Map(m) => put_map::<U>(m, buf),
-        Term::Pid(p) => put_pid::<U>(p, buf),
-        Term::Ref(r) => put_ref::<U>(r, buf),
-        Term::Port(p) => put_port::<U>(p, buf),
+        Term::Port(p) => put_port::<U>(p, o),
         Term::Export(e) => {
-            buf.put_u8(EXPORT_EXT);
-            put_atom::<U>(e.module, buf);
-            put_atom::<U>(e.function, buf);
-            buf.put_u8(SMALL_INTEGER_EXT);
-            buf.put_u8(e.arity);
+            o.u8(EXPORT_EXT);
+            put_atom::<U>(e.module, o);
+            put_atom::<U>(e.function, o);
+            o.bytes([SMALL_INTEGER_EXT, e.arity]);
         }
-        Term::Fun(f) => buf.put_slice(f.raw()),
-        Term::Local(b) => buf.put_slice(b),
+        Term::Fun(f) => o.slice(f.raw()),
+        Term::Local(b) => o.slice(b),
+        _ => write_term::<U>(t, o),
     }
 }
 
@@ -369,6 +462,29 @@ mod tests {
         assert_eq!(b.len(), 33);
         assert_eq!(b.len(), encoded_len(&t));
         assert_eq!(&b[..6], &[131, 104, 3, 100, 0, 4]);
+    }
+
+    #[test]
+    fn encode_to_appends_exactly() {
+        let t = Term::tuple(vec![
+            Term::atom("héllo"),
+            Term::from(-7),
+            Term::from(1i64 << 40),
+            Term::binary(&[1; 20]),
+            Term::list(vec![Term::atom("x"), Term::from(1.5)]),
+            Term::charlist("ab"),
+        ]);
+        let mut buf = BytesMut::from(&b"pre"[..]);
+        encode_to(&t, &mut buf);
+        assert_eq!(&buf[..3], b"pre");
+        assert_eq!(&buf[3..], &encode(&t)[..]);
+        let mut d = BytesMut::new();
+        encode_dist_to(&t, &mut d);
+        assert_eq!(d.len(), encoded_dist_len(&t));
+        // héllo: ATOM_EXT (3 + 5 Latin-1 bytes) or SMALL_ATOM_UTF8_EXT (2 + 6), the same size;
+        // x: ATOM_EXT (3 + 1) or SMALL_ATOM_UTF8_EXT (2 + 1), one byte less.
+        assert_eq!(d.len(), encoded_len(&t) - 1);
+        assert_eq!(crate::decode(&d.freeze()).unwrap(), t);
     }
 
     #[test]

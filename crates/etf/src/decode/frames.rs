@@ -172,7 +172,7 @@ impl Cursor<'_> {
         }
         if self.stack.capacity() == 0 {
             // First container of this decode: borrow the thread's reusable stack.
-            self.stack = FRAMES.with(|f| f.take());
+            *self.stack = FRAMES.with(|f| f.take());
         }
         self.stack.push(frame);
         Ok(())

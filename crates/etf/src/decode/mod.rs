@@ -4,7 +4,7 @@
 //! (an explicit frame stack, bounded by `Limits::max_depth`), no panics, and every allocation is
 //! justified by bytes actually present. Binaries are zero-copy `Bytes` slices of the input.
 
-use crate::atom::{Atom, AtomError, DEFAULT_ATOM_LIMIT};
+use crate::atom::{Atom, AtomError, DecodeAtomError, DEFAULT_ATOM_LIMIT};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::tag::*;
 use crate::term::Term;
@@ -89,11 +89,13 @@ pub fn decode(input: &Bytes) -> Result<Term, DecodeError> {
 /// `decode` with explicit limits.
 pub fn decode_with_limits(input: &Bytes, limits: Limits) -> Result<Term, DecodeError> {
     let mut c = Cursor::new(input, 0, limits);
-    let t = c.external()?;
-    match c.remaining() {
-        0 => Ok(t),
-        n => Err(DecodeError::new(c.pos, K::Trailing(n))),
+    // Built in place and returned as is (moving the `Result<Term>` around cost more than
+    // decoding a small term).
+    let r = c.external();
+    if r.is_ok() && c.pos != input.len() {
+        return Err(c.trailing());
     }
+    r
 }
 
 impl Decoder {
@@ -149,20 +151,30 @@ struct Cursor<'a> {
     input: &'a Bytes,
     pos: usize,
     limits: Limits,
-    stack: Vec<Frame>,
+    /// Frames for deep nesting (`frames.rs`); empty, unallocated, unless a subtree is nested
+    /// deeper than the recursive descent goes. `ManuallyDrop` so the common case's drop is one
+    /// inlined test.
+    stack: std::mem::ManuallyDrop<Vec<Frame>>,
 }
 
 impl Drop for Cursor<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
-        // Give a stack we borrowed back for reuse (small ones only; an error may have left
-        // frames behind, so clear it). Scalar terms never touch the thread-local at all.
         if self.stack.capacity() != 0 {
-            let mut stack = std::mem::take(&mut self.stack);
-            if stack.capacity() <= 256 {
-                stack.clear();
-                FRAMES.with(|f| f.set(stack));
-            }
+            self.release_stack();
+        }
+    }
+}
+
+impl Cursor<'_> {
+    /// Give a stack we borrowed back for reuse (small ones only; an error may have left
+    /// frames behind, so clear it), or free it.
+    #[cold]
+    fn release_stack(&mut self) {
+        let mut stack = std::mem::take(&mut *self.stack);
+        if stack.capacity() <= 256 {
+            stack.clear();
+            FRAMES.with(|f| f.set(stack));
         }
     }
 }
@@ -173,12 +185,17 @@ impl<'a> Cursor<'a> {
             input,
             pos,
             limits,
-            stack: Vec::new(),
+            stack: std::mem::ManuallyDrop::new(Vec::new()),
         }
     }
 
     fn remaining(&self) -> usize {
         self.input.len().saturating_sub(self.pos)
+    }
+
+    #[cold]
+    fn trailing(&self) -> DecodeError {
+        DecodeError::new(self.pos, K::Trailing(self.remaining()))
     }
 
     /// `131` followed by one term.
@@ -246,7 +263,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn take_bytes(&mut self, n: usize) -> Result<Bytes, Eof> {
         let start = self.pos;
         self.take(n)?;
@@ -310,41 +327,50 @@ impl<'a> Cursor<'a> {
     }
 
     /// Atom body after its tag: UTF-8 (118/119) or Latin-1 (100/115).
+    #[inline(always)]
     fn atom_body(&mut self, tag: u8, at: usize) -> Result<Atom, DecodeError> {
         let len = match tag {
             SMALL_ATOM_UTF8_EXT | SMALL_ATOM_EXT => self.u8()? as usize,
             _ => self.u16()? as usize,
         };
         let bytes = self.take(len)?;
-        let utf8_tag = tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT;
-        // Hot path: an atom this thread decoded recently, matched on raw bytes (for Latin-1
-        // tags only when ASCII, where Latin-1 and UTF-8 bytes coincide).
-        if utf8_tag || bytes.is_ascii() {
-            if let Some(a) = Atom::cached(bytes) {
-                return Ok(a);
-            }
+        // Hot path: UTF-8 bytes (for Latin-1 tags only when ASCII, where Latin-1 and UTF-8
+        // coincide) go to the per-thread atom cache, then to the table.
+        if tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT || bytes.is_ascii() {
+            return match Atom::from_utf8_bounded(bytes, self.limits.max_atoms) {
+                Ok(a) => Ok(a),
+                Err(e) => Err(Self::atom_error(e, at)),
+            };
         }
-        if utf8_tag {
-            let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
-            self.intern(s, at)
-        } else if bytes.is_ascii() {
-            // ASCII is valid UTF-8: no conversion, no allocation.
-            let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
-            self.intern(s, at)
-        } else {
-            if len > 255 {
-                return Err(DecodeError::new(at, K::AtomTooLong));
-            }
-            // Latin-1 -> UTF-8 in a stack buffer (each byte becomes at most 2 bytes).
-            let mut buf = [0u8; 512];
-            let mut n = 0;
-            for &b in bytes {
-                n += char::from(b).encode_utf8(&mut buf[n..]).len();
-            }
-            let s =
-                std::str::from_utf8(&buf[..n]).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
-            self.intern(s, at)
+        self.latin1_atom(bytes, at)
+    }
+
+    #[cold]
+    fn atom_error(e: DecodeAtomError, at: usize) -> DecodeError {
+        DecodeError::new(
+            at,
+            match e {
+                DecodeAtomError::BadUtf8 => K::BadAtomUtf8,
+                DecodeAtomError::Atom(AtomError::TableFull) => K::AtomTableFull,
+                DecodeAtomError::Atom(AtomError::TooLong) => K::AtomTooLong,
+            },
+        )
+    }
+
+    /// A Latin-1 atom with characters above 127: converted to UTF-8 on the stack.
+    #[cold]
+    fn latin1_atom(&self, bytes: &[u8], at: usize) -> Result<Atom, DecodeError> {
+        if bytes.len() > 255 {
+            return Err(DecodeError::new(at, K::AtomTooLong));
         }
+        // Latin-1 -> UTF-8 in a stack buffer (each byte becomes at most 2 bytes).
+        let mut buf = [0u8; 512];
+        let mut n = 0;
+        for &b in bytes {
+            n += char::from(b).encode_utf8(&mut buf[n..]).len();
+        }
+        let s = std::str::from_utf8(&buf[..n]).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
+        self.intern(s, at)
     }
 
     /// An atom term where the format requires one (node names, export fields).
