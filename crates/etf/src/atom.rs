@@ -3,15 +3,17 @@
 //!
 //! Concurrency design (why it looks like this):
 //! - index -> text (`Atom::as_str`, used by printing, encoding and term order) is lock-free: slots
-//!   live in fixed-size segments, each a `OnceLock`, and a slot is a `OnceLock<&'static str>`;
-//!   reading is two acquire loads. Slots are written once, before the index is published.
+//!   live in fixed-size segments allocated on demand; a segment pointer and a slot are each an
+//!   `AtomicPtr` (null until set), so reading is two acquire loads (plain loads on x86) and two
+//!   null checks. Slots are written once, before the index is published.
 //! - text -> index (every atom decoded off the wire, the hot path) goes through 64 shards, each a
 //!   `RwLock<HashMap<&'static str, u32>>` chosen by an FxHash of the text. Existing atoms (the
 //!   overwhelmingly common case) only take a shard *read* lock, which readers share, and different
 //!   atoms usually hit different shards, so threads do not serialise on one mutex. The lookup takes
 //!   a borrowed `&str` straight from the decoder input: no allocation unless the atom is new.
-//!   In front of that, the decoder consults a per-thread 1024-slot cache (hash -> index, checked
-//!   against the text), so hot atoms cost a hash and a compare, with no shared-memory writes.
+//!   In front of that, the decoder consults a per-thread 512-slot cache (the atom's bytes, held
+//!   as two words, -> index), so hot atoms cost a hash and three compares, with no
+//!   shared-memory writes.
 //! - The table is bounded (default 1_048_576 atoms, BEAM's default): a peer sending endless fresh
 //!   atoms gets `AtomError::TableFull`, not an out-of-memory node.
 
@@ -19,8 +21,9 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{LazyLock, OnceLock, RwLock};
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::{LazyLock, RwLock};
 
 /// BEAM's default atom table size.
 pub const DEFAULT_ATOM_LIMIT: usize = 1_048_576;
@@ -105,7 +108,8 @@ fn fx_hash(s: &str) -> u64 {
 }
 
 type Shard = RwLock<HashMap<&'static str, u32, BuildHasherDefault<FxHasher>>>;
-type Segment = Box<[OnceLock<&'static AtomEntry>]>;
+/// A segment of slots; a slot is null until its atom's (leaked, immutable) entry is published.
+type Segment = [AtomicPtr<AtomEntry>; SEGMENT_SIZE];
 
 /// What the table keeps per atom: its text and its two external encodings, precomputed once so
 /// the encoder writes an atom with a single copy (no per-encode UTF-8/Latin-1 analysis).
@@ -158,8 +162,22 @@ impl AtomEntry {
 pub struct AtomTable {
     limit: u32,
     next: AtomicU32,
-    segments: Box<[OnceLock<Segment>]>,
+    /// `SEGMENTS` pointers, each null or a `Box<Segment>` owned by the table.
+    segments: Box<[AtomicPtr<Segment>]>,
     shards: Box<[Shard]>,
+}
+
+impl Drop for AtomTable {
+    fn drop(&mut self) {
+        for seg in self.segments.iter_mut() {
+            let p = *seg.get_mut();
+            if !p.is_null() {
+                // SAFETY: non-null segment pointers come from `Box::into_raw` in `segment`
+                // and are freed only here, once, when the table is gone.
+                drop(unsafe { Box::from_raw(p) });
+            }
+        }
+    }
 }
 
 impl AtomTable {
@@ -169,7 +187,7 @@ impl AtomTable {
         AtomTable {
             limit,
             next: AtomicU32::new(0),
-            segments: (0..SEGMENTS).map(|_| OnceLock::new()).collect(),
+            segments: (0..SEGMENTS).map(|_| AtomicPtr::new(null_mut())).collect(),
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(HashMap::default()))
                 .collect(),
@@ -227,12 +245,39 @@ impl AtomTable {
             })
             .map_err(|_| AtomError::TableFull)?;
         let text: &'static str = Box::leak(s.to_owned().into_boxed_str());
-        let seg = self.segments[(idx >> SEGMENT_BITS) as usize]
-            .get_or_init(|| (0..SEGMENT_SIZE).map(|_| OnceLock::new()).collect());
-        // The slot is fresh (indices are handed out once), so `set` cannot fail.
-        let _ = seg[(idx as usize) & (SEGMENT_SIZE - 1)].set(AtomEntry::leak(text));
+        let entry: *const AtomEntry = AtomEntry::leak(text);
+        // The slot is fresh (indices are handed out once); publish the entry before the index.
+        self.segment(idx)[(idx as usize) & (SEGMENT_SIZE - 1)]
+            .store(entry.cast_mut(), Ordering::Release);
         map.insert(text, idx);
         Ok(idx)
+    }
+
+    /// The segment holding `idx`, allocated if this is its first atom (two shards may race to
+    /// do so: one wins, the other frees its copy).
+    fn segment(&self, idx: u32) -> &Segment {
+        let cell = &self.segments[(idx >> SEGMENT_BITS) as usize];
+        let mut p = cell.load(Ordering::Acquire);
+        if p.is_null() {
+            let fresh: Box<Segment> = (0..SEGMENT_SIZE)
+                .map(|_| AtomicPtr::new(null_mut()))
+                .collect::<Vec<_>>()
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("SEGMENT_SIZE slots"));
+            let fresh = Box::into_raw(fresh);
+            p = match cell.compare_exchange(null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => fresh,
+                Err(existing) => {
+                    // SAFETY: `fresh` came from `Box::into_raw` above and was never shared.
+                    drop(unsafe { Box::from_raw(fresh) });
+                    existing
+                }
+            };
+        }
+        // SAFETY: `p` is non-null, from `Box::into_raw`, and freed only by `Drop`.
+        unsafe { &*p }
     }
 
     /// Text of an index; lock-free.
@@ -241,10 +286,20 @@ impl AtomTable {
         self.entry(idx).map(|e| e.text)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn entry(&self, idx: u32) -> Option<&'static AtomEntry> {
-        let seg = self.segments.get((idx >> SEGMENT_BITS) as usize)?.get()?;
-        seg[(idx as usize) & (SEGMENT_SIZE - 1)].get().copied()
+        let seg = self
+            .segments
+            .get((idx >> SEGMENT_BITS) as usize)?
+            .load(Ordering::Acquire);
+        if seg.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null segment pointer is a live `Box<Segment>` owned by the table.
+        let e = unsafe { &*seg }[(idx as usize) & (SEGMENT_SIZE - 1)].load(Ordering::Acquire);
+        // SAFETY: a non-null slot points to a leaked (so `'static`), never-mutated entry,
+        // fully written before its pointer was published (release store in `intern`).
+        (!e.is_null()).then(|| unsafe { &*e })
     }
 }
 

@@ -1,8 +1,9 @@
 //! Encoder: `Term` -> External Term Format, byte-identical to OTP 25 `term_to_binary/1`
-//! (minor_version 1). `encoded_len` computes the exact size first, the output buffer is
-//! allocated once with exactly that size, and the terms are then written into it with one
-//! bounds check per write (no capacity checks, no growth); small maps are written in term order
-//! without allocating.
+//! (minor_version 1). One pass writes the term into space that is already there (a stack
+//! buffer for `encode`, the caller's spare capacity for `encode_to`), with one bounds check per
+//! write and no growth; `encode` then allocates its result once, at the exact size. A term
+//! that does not fit is sized first (`encoded_len`) and written into exactly that much space.
+//! Small maps are written in term order without allocating.
 
 use crate::atom::Atom;
 use crate::order::cmp_map_keys;
@@ -13,27 +14,46 @@ use bytes::{Bytes, BytesMut};
 use std::cmp::Ordering;
 use std::mem::MaybeUninit;
 
-/// Writes into space reserved for exactly the encoded size. Every write is bounds-checked
-/// against that space, so a wrong size computation panics instead of corrupting memory; the
-/// caller marks the bytes initialised only after checking they were all written.
+/// Writes sequentially into uninitialised space. Every write is checked against the space
+/// left: a write that does not fit marks the output `full` (and every later write fails too),
+/// so the caller falls back to sizing the term first; `buf[..pos]` is always initialised.
 struct Out<'a> {
     buf: &'a mut [MaybeUninit<u8>],
     pos: usize,
+    full: bool,
 }
 
-impl Out<'_> {
+impl<'a> Out<'a> {
+    fn new(buf: &'a mut [MaybeUninit<u8>]) -> Out<'a> {
+        Out {
+            buf,
+            pos: 0,
+            full: false,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn overflow(&mut self) {
+        self.full = true;
+        self.buf = &mut [];
+        self.pos = 0;
+    }
+
     #[inline(always)]
     fn slice(&mut self, s: &[u8]) {
         let n = s.len();
-        let end = self.pos + n;
-        let dst = &mut self.buf[self.pos..end];
-        let (src, dst) = (s.as_ptr(), dst.as_mut_ptr().cast::<u8>());
-        // SAFETY: `dst` and `s` both have `n` bytes, they do not overlap (`s` is borrowed
-        // immutably while `dst` is the exclusive output), and `MaybeUninit<u8>` has the layout
-        // of `u8`. Short copies (atoms, small binaries: the common case) use two overlapping
+        if n > self.buf.len() - self.pos {
+            return self.overflow();
+        }
+        // SAFETY: `pos + n <= buf.len()` (checked above; `pos <= buf.len()` always holds), so
+        // the `n` destination bytes are inside `buf`; `s` cannot overlap `buf` (borrowed
+        // immutably while `buf` is borrowed mutably); `MaybeUninit<u8>` has the layout of `u8`.
+        // Short copies (atoms, small binaries: the common case) use two overlapping
         // fixed-size moves inside those `n` bytes instead of a call to `memcpy`.
         unsafe {
             use std::ptr::{copy_nonoverlapping as copy, read_unaligned as rd};
+            let (src, dst) = (s.as_ptr(), self.buf.as_mut_ptr().add(self.pos).cast::<u8>());
             if n >= 16 {
                 copy(src, dst, n);
             } else if n >= 8 {
@@ -48,17 +68,23 @@ impl Out<'_> {
                 copy(src, dst, n);
             }
         }
-        self.pos = end;
+        self.pos += n;
     }
 
     #[inline(always)]
     fn bytes<const N: usize>(&mut self, b: [u8; N]) {
-        let end = self.pos + N;
-        let dst = &mut self.buf[self.pos..end];
-        for (d, s) in dst.iter_mut().zip(b) {
-            d.write(s);
+        if N > self.buf.len() - self.pos {
+            return self.overflow();
         }
-        self.pos = end;
+        // SAFETY: as in `slice`, the `N` destination bytes are inside `buf`.
+        unsafe {
+            self.buf
+                .as_mut_ptr()
+                .add(self.pos)
+                .cast::<[u8; N]>()
+                .write_unaligned(b)
+        };
+        self.pos += N;
     }
 
     #[inline(always)]
@@ -67,20 +93,25 @@ impl Out<'_> {
     }
 }
 
-/// Encode `t` (version byte first) into `buf`'s spare capacity, which holds at least `n` bytes
-/// where `n` is the exact encoded size, then mark those bytes as part of the buffer.
+/// Write 131 + `t` at the start of `space`: the length written, or `None` if it did not fit.
 #[inline(always)]
-fn write_exact<const U: bool>(t: &Term, n: usize, spare: &mut [MaybeUninit<u8>]) -> usize {
-    let mut o = Out {
-        buf: &mut spare[..n],
-        pos: 0,
-    };
+fn write_into<const U: bool>(t: &Term, space: &mut [MaybeUninit<u8>]) -> Option<usize> {
+    let mut o = Out::new(space);
     o.u8(VERSION);
     write_term::<U>(t, &mut o);
-    // Every byte of `spare[..n]` was written, in order, exactly when `pos == n`.
-    assert_eq!(o.pos, n, "encoded_len disagrees with the encoder");
-    n
+    (!o.full).then_some(o.pos)
 }
+
+/// Write 131 + `t` into exactly `n` bytes at the start of `space` (`n` from `encoded_len`).
+#[cold]
+fn write_sized<const U: bool>(t: &Term, n: usize, space: &mut [MaybeUninit<u8>]) {
+    let written = write_into::<U>(t, &mut space[..n]);
+    assert_eq!(written, Some(n), "encoded_len disagrees with the encoder");
+}
+
+/// Terms up to this size are encoded in one pass into a stack buffer, then copied once into
+/// their exactly-sized result: cheaper than sizing the term in a separate pass first.
+const STACK_BUF: usize = 512;
 
 /// Maps with at most this many keys are "flatmaps" in BEAM and encoded with keys in term order.
 /// Larger maps are hash maps whose encoding order depends on BEAM's internal hashing; ferl keeps
@@ -89,39 +120,65 @@ const FLATMAP_MAX: usize = 32;
 
 /// Encode with the 131 version byte, exactly as OTP 25 `term_to_binary/1`.
 pub fn encode(t: &Term) -> Bytes {
-    // A `Vec` of exactly the encoded size becomes a `Bytes` without copying or reallocating
-    // (and its drop is a plain `free`, no reference count).
+    // The result is a `Vec` of exactly the encoded size, which becomes a `Bytes` without
+    // copying or reallocating (and whose drop is a plain `free`, no reference count).
+    let mut stack = [const { MaybeUninit::<u8>::uninit() }; STACK_BUF];
+    if let Some(n) = write_into::<false>(t, &mut stack) {
+        // SAFETY: `write_into` initialised the first `n` bytes of `stack`.
+        let written = unsafe { std::slice::from_raw_parts(stack.as_ptr().cast::<u8>(), n) };
+        return Bytes::from(written.to_vec());
+    }
+    encode_large(t)
+}
+
+#[cold]
+#[inline(never)]
+fn encode_large(t: &Term) -> Bytes {
     let n = encoded_len(t);
     let mut v: Vec<u8> = Vec::with_capacity(n);
-    let len = write_exact::<false>(t, n, v.spare_capacity_mut());
-    // SAFETY: `write_exact` initialised `v`'s first `len` bytes (it checks it wrote all of them).
-    unsafe { v.set_len(len) };
+    write_sized::<false>(t, n, v.spare_capacity_mut());
+    // SAFETY: `write_sized` initialised `v`'s first `n` bytes (it checks it wrote all of them).
+    unsafe { v.set_len(n) };
     Bytes::from(v)
 }
 
-/// Append 131 + the term to `buf` (reserving exactly the space needed), as `encode`.
-pub fn encode_to(t: &Term, buf: &mut BytesMut) {
-    let n = encoded_len(t);
-    buf.reserve(n);
-    let len = write_exact::<false>(t, n, buf.spare_capacity_mut());
-    // SAFETY: the `len` bytes after `buf.len()` were initialised by `write_exact`.
-    unsafe { buf.set_len(buf.len() + len) };
+/// Append 131 + the term to `buf` in one pass when its spare capacity suffices, else after
+/// reserving exactly the space needed.
+#[inline(always)]
+fn append<const U: bool>(t: &Term, buf: &mut BytesMut) {
+    let n = match write_into::<U>(t, buf.spare_capacity_mut()) {
+        Some(n) => n,
+        None => append_sized::<U>(t, buf),
+    };
+    // SAFETY: the `n` bytes after `buf.len()` were initialised by `write_into`/`write_sized`.
+    unsafe { buf.set_len(buf.len() + n) };
 }
 
-/// Exact size of `encode(t)`, version byte included.
-pub fn encoded_len(t: &Term) -> usize {
-    1 + term_len::<false>(t)
+#[cold]
+#[inline(never)]
+fn append_sized<const U: bool>(t: &Term, buf: &mut BytesMut) -> usize {
+    let n = 1 + term_len::<U>(t);
+    buf.reserve(n);
+    write_sized::<U>(t, n, buf.spare_capacity_mut());
+    n
+}
+
+/// Append 131 + the term to `buf`, as `encode` (one pass when `buf` has the room: reserving
+/// beforehand, e.g. from `encoded_len`, makes sure of it).
+pub fn encode_to(t: &Term, buf: &mut BytesMut) {
+    append::<false>(t, buf)
 }
 
 /// Append 131 + the term as an OTP 25 node writes it on a distribution connection (which
 /// negotiated UTF8_ATOMS): every atom as SMALL_ATOM_UTF8_EXT / ATOM_UTF8_EXT. Otherwise identical
 /// to `encode_to`. `term_to_binary/1` instead writes Latin-1-representable atoms as ATOM_EXT.
 pub fn encode_dist_to(t: &Term, buf: &mut BytesMut) {
-    let n = encoded_dist_len(t);
-    buf.reserve(n);
-    let len = write_exact::<true>(t, n, buf.spare_capacity_mut());
-    // SAFETY: the `len` bytes after `buf.len()` were initialised by `write_exact`.
-    unsafe { buf.set_len(buf.len() + len) };
+    append::<true>(t, buf)
+}
+
+/// Exact size of `encode(t)`, version byte included.
+pub fn encoded_len(t: &Term) -> usize {
+    1 + term_len::<false>(t)
 }
 
 /// Exact size of `encode_dist_to` output, version byte included.
@@ -304,7 +361,14 @@ fn put_port<const U: bool>(p: &Port, o: &mut Out) {
 #[inline]
 fn key_gt(a: &Term, b: &Term) -> bool {
     match (a, b) {
-        (Term::Atom(x), Term::Atom(y)) => x != y && x.as_str() > y.as_str(),
+        (Term::Atom(x), Term::Atom(y)) => {
+            let (p, q) = (x.as_str().as_bytes(), y.as_str().as_bytes());
+            // Keys usually differ in their first byte: decide there without a `memcmp`.
+            match (p.first(), q.first()) {
+                (Some(a), Some(b)) if a != b => a > b,
+                _ => p > q,
+            }
+        }
         _ => cmp_map_keys(a, b) == Ordering::Greater,
     }
 }
@@ -315,6 +379,9 @@ fn put_map<const U: bool>(m: &[(Term, Term)], o: &mut Out) {
     let sorted = m.len() > FLATMAP_MAX || m.windows(2).all(|w| !key_gt(&w[0].0, &w[1].0));
     if sorted {
         for (k, v) in m {
+            if o.full {
+                return; // the caller sizes the term and starts again
+            }
             write_elem::<U>(k, o);
             write_elem::<U>(v, o);
         }
@@ -388,6 +455,9 @@ fn write_term<const U: bool>(t: &Term, o: &mut Out) {
                 let n = (v.len() as u32).to_be_bytes();
                 o.bytes([LIST_EXT, n[0], n[1], n[2], n[3]]);
                 for e in v {
+                    if o.full {
+                        return; // the caller sizes the term and starts again
+                    }
                     write_elem::<U>(e, o);
                 }
                 o.u8(NIL_EXT);
@@ -485,6 +555,46 @@ mod tests {
         // x: ATOM_EXT (3 + 1) or SMALL_ATOM_UTF8_EXT (2 + 1), one byte less.
         assert_eq!(d.len(), encoded_len(&t) - 1);
         assert_eq!(crate::decode(&d.freeze()).unwrap(), t);
+    }
+
+    #[test]
+    fn one_pass_and_sized_paths_agree() {
+        // Sizes around the stack buffer, and larger terms of every container kind: the
+        // one-pass write (stack or spare capacity) and the sized fallback give the same bytes.
+        let mut terms: Vec<Term> = (490..530)
+            .map(|n| Term::tuple(vec![Term::atom("k"), Term::binary(&vec![7; n])]))
+            .collect();
+        terms.push(Term::list(
+            (0..300).map(|i| Term::atom(&format!("a{i}"))).collect(),
+        ));
+        terms.push(Term::map(
+            (0..40)
+                .map(|i| (Term::from(i), Term::binary(&[1; 20])))
+                .collect(),
+        ));
+        terms.push(Term::map(
+            (0..20)
+                .rev()
+                .map(|i| (Term::from(i), Term::binary(&[2; 30])))
+                .collect(),
+        ));
+        terms.push(Term::tuple(
+            (0..300).map(|i| Term::from(i * 1000)).collect(),
+        ));
+        for t in &terms {
+            let b = encode(t);
+            assert_eq!(b.len(), encoded_len(t));
+            assert_eq!(&crate::decode(&b).unwrap(), t);
+            for spare in [0, 1, 10, 511, 512, 513, 4096] {
+                let mut buf = BytesMut::with_capacity(spare);
+                buf.extend_from_slice(b"x");
+                encode_to(t, &mut buf);
+                assert_eq!(&buf[1..], &b[..], "spare {spare}");
+                let mut d = BytesMut::with_capacity(spare);
+                encode_dist_to(t, &mut d);
+                assert_eq!(d.len(), encoded_dist_len(t));
+            }
+        }
     }
 
     #[test]

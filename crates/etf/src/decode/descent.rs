@@ -10,6 +10,23 @@ use crate::term::Term;
 /// Levels decoded by native recursion before switching to the explicit frame stack.
 pub(super) const RECURSE_MAX: usize = 16;
 
+/// `v.push(x)`, with the common case (room left: containers are allocated for their declared
+/// size, up to `MAX_PREALLOC`) inlined; `Vec::push` stayed a call.
+#[inline(always)]
+fn push<T>(v: &mut Vec<T>, x: T) {
+    let len = v.len();
+    if len < v.capacity() {
+        // SAFETY: `len < capacity`, so slot `len` is allocated and uninitialised; once it is
+        // written, the first `len + 1` elements are initialised.
+        unsafe {
+            v.as_mut_ptr().add(len).write(x);
+            v.set_len(len + 1);
+        }
+    } else {
+        v.push(x);
+    }
+}
+
 /// A list's head elements joined with its decoded tail.
 pub(super) fn with_tail(mut elems: Vec<Term>, tail: Term) -> Term {
     match tail {
@@ -54,26 +71,47 @@ impl Cursor<'_> {
         let at = self.pos;
         let tag = self.u8()?;
         match tag {
-            SMALL_INTEGER_EXT => out.push(Term::Int(self.u8()? as i64)),
+            SMALL_INTEGER_EXT => push(out, Term::Int(self.u8()? as i64)),
             SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 let a = self.atom_body(tag, at)?;
-                out.push(Term::Atom(a));
+                push(out, Term::Atom(a));
             }
             BINARY_EXT => {
                 let len = self.u32()? as usize;
                 let b = self.take_bytes(len)?;
-                out.push(Term::Binary(b));
+                push(out, Term::Binary(b));
             }
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT => {
                 let t = self.container(tag, at, depth)?;
-                out.push(t);
+                push(out, t);
             }
             _ => {
                 let t = self.leaf_call(tag, at, depth)?;
-                out.push(t);
+                push(out, t);
             }
         }
         Ok(())
+    }
+
+    /// `value` with the hot leaves inlined (map keys and values).
+    #[inline(always)]
+    fn value_inline(&mut self, depth: usize) -> Result<Term, DecodeError> {
+        let at = self.pos;
+        let tag = self.u8()?;
+        Ok(match tag {
+            SMALL_INTEGER_EXT => Term::Int(self.u8()? as i64),
+            SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
+                Term::Atom(self.atom_body(tag, at)?)
+            }
+            BINARY_EXT => {
+                let len = self.u32()? as usize;
+                Term::Binary(self.take_bytes(len)?)
+            }
+            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT => {
+                self.container(tag, at, depth)?
+            }
+            _ => self.leaf_call(tag, at, depth)?,
+        })
     }
 
     /// `leaf` out of line (the rare leaves of `value_into`).
@@ -157,9 +195,9 @@ impl Cursor<'_> {
                 self.check_fits(n, 2, at)?;
                 let mut pairs = Vec::with_capacity(n.min(MAX_PREALLOC));
                 for _ in 0..n {
-                    let k = self.value(depth + 1)?;
-                    let v = self.value(depth + 1)?;
-                    pairs.push((k, v));
+                    let k = self.value_inline(depth + 1)?;
+                    let v = self.value_inline(depth + 1)?;
+                    push(&mut pairs, (k, v));
                 }
                 Ok(Term::Map(pairs))
             }

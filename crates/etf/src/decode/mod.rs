@@ -374,6 +374,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An atom term where the format requires one (node names, export fields).
+    #[inline(always)]
     fn atom(&mut self) -> Result<Atom, DecodeError> {
         let at = self.pos;
         let tag = self.u8()?;
