@@ -63,6 +63,9 @@ pub enum Malformed {
 /// single `Closed`.
 #[derive(Debug)]
 pub enum Event {
+    /// A connection was installed. It comes before any `Message` of that connection, so an
+    /// owner that announces nodeup here keeps BEAM's promise: nodeup before the first signal.
+    Up { peer: Atom, conn: u64 },
     Message {
         peer: Atom,
         conn: u64,

@@ -281,6 +281,12 @@ impl Net {
         if !ours {
             return None;
         }
+        // Up goes into the event stream before the reader starts, so it precedes every
+        // message of this connection.
+        let _ = self.inner.events.send(Event::Up {
+            peer,
+            conn: attempt,
+        });
         let handle = connection::spawn(
             est.stream,
             est.outcome,

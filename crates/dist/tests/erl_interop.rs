@@ -173,6 +173,7 @@ async fn reg_send_is_echoed_back() {
                 break;
             }
             Some(Event::Closed { reason, .. }) => panic!("closed: {reason}"),
+            Some(Event::Up { .. }) => continue,
             None => panic!("no echo; erl log: {:?}", erl.log()),
         }
     }

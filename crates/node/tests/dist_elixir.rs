@@ -31,10 +31,12 @@ async fn ping_list_connect_disconnect_and_cookies() {
     assert_eq!(eval(&mut iex, &format!("Node.list() == [{f}]")), "true");
     assert!(eventually(|| ferl.nodes() == vec![me]).await);
     assert_eq!(ferl.ping(me).await, Ping::Pong);
+    global_settle(&mut iex, &ferl).await;
     assert_eq!(eval(&mut iex, &format!("Node.disconnect({f})")), "true");
     assert!(eventually(|| ferl.nodes().is_empty()).await);
     assert_eq!(eval(&mut iex, &format!("Node.connect({f})")), "true");
     assert!(eventually(|| ferl.nodes() == vec![me]).await);
+    global_settle(&mut iex, &ferl).await;
     assert!(ferl.disconnect(me));
     assert_eq!(eval_until(&mut iex, "Node.list()", "[]"), "[]");
 

@@ -103,11 +103,29 @@ impl Endpoint {
     }
 
     /// Next event within `limit`.
+    /// A message or close already received, if any (`Up` events skipped).
+    pub fn try_event(&mut self) -> Option<Event> {
+        loop {
+            match self.events.try_recv() {
+                Ok(Event::Up { .. }) => continue,
+                Ok(ev) => return Some(ev),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The next message or close (`Up` events are skipped: these tests watch handles).
     pub async fn next_event(&mut self, limit: Duration) -> Option<Event> {
-        tokio::time::timeout(limit, self.events.recv())
-            .await
-            .ok()
-            .flatten()
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .ok()
+                .flatten()?;
+            if !matches!(ev, Event::Up { .. }) {
+                return Some(ev);
+            }
+        }
     }
 }
 

@@ -187,6 +187,12 @@ impl Global {
         self.ask(LocalRequest::Sync { nodes }).await.map(|_| ())
     }
 
+    /// True when no sync, registration or lock of this node is in progress (no call of ours
+    /// is waiting for a peer's answer).
+    pub fn is_idle(&self) -> bool {
+        self.shared.core().is_idle()
+    }
+
     /// The nodes `:global` has synced with (`known` in global.erl).
     pub fn known_nodes(&self) -> Vec<Atom> {
         self.shared.core().known_nodes()

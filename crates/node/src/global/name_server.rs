@@ -215,25 +215,41 @@ fn feed(p: &Process, shared: &Arc<Shared>, pending: &mut Pending, input: Input) 
 fn perform(p: &Process, shared: &Arc<Shared>, pending: &mut Pending, a: Action) {
     let node = p.node();
     match a {
+        // Protocol traffic only ever goes to nodes connected now: global dials explicitly
+        // (`Dial`), and an auto-connecting send racing with a disconnect would bring back a
+        // connection the user just closed.
         Action::Cast { .. } | Action::Info { .. } => {
-            let auto_connect = matches!(a, Action::Cast { .. });
             let Some((to, msg)) = a.wire() else { return };
             if to == node.name() {
                 p.send(p.pid(), msg);
-            } else if auto_connect || node.nodes().contains(&to) {
+            } else if node.nodes().contains(&to) {
                 let _ = p.send_to(server_name(), to, msg);
             }
         }
         Action::Send { to, msg } => p.send(to, msg),
-        Action::Reply { to, tag, reply } => ReplyTo { pid: to, tag }.reply(p, reply),
+        Action::Reply { to, tag, reply } => {
+            if to.node == node.name() || node.nodes().contains(&to.node) {
+                ReplyTo { pid: to, tag }.reply(p, reply);
+            }
+        }
         Action::Call {
             id,
             from,
             nodes,
             request,
         } => {
+            let up = node.nodes();
             for n in nodes {
-                call(p, pending, id, from, n, &request);
+                if up.contains(&n) {
+                    call(p, pending, id, from, n, &request);
+                } else {
+                    // A bad node, as multi_call reports one it cannot reach.
+                    shared.push(Input::CallReply {
+                        id,
+                        node: n,
+                        reply: None,
+                    });
+                }
             }
         }
         Action::Monitor { id, pid } => {

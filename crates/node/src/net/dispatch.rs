@@ -13,6 +13,11 @@ impl DistRemote {
     /// One event from a connection.
     pub(crate) fn on_event(&self, ev: Event) {
         match ev {
+            Event::Up { peer, conn } => {
+                if let Some(h) = self.net.get(peer).filter(|h| h.id() == conn) {
+                    self.on_accepted(h);
+                }
+            }
             Event::Message {
                 peer,
                 conn,

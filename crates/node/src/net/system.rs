@@ -1,7 +1,7 @@
 //! The system processes a visible node runs, registered by name as in OTP: `net_kernel`
-//! (answers `is_auth`, which makes `Node.ping` work) and `rex` (present, silent: OTP 25 rpc is
-//! SPAWN_REQUEST), plus `Greet.say/1`, the MFA every ferl node offers.
-//! No `global_name_server`: a partial `:global` is worse than none (monitors get `noproc`).
+//! (answers `is_auth`, which makes `Node.ping` work) and `rex` (rpc.erl's server: `block_call`,
+//! old-style `call`, `cast`), plus `Greet.say/1`, the MFA every ferl node offers.
+//! `global_name_server` is started next to them (global/name_server.rs).
 
 use crate::node::Node;
 use crate::process::Process;
@@ -40,16 +40,6 @@ async fn net_kernel(mut p: Process) {
     }
 }
 
-/// `rex`: OTP 25 sends `{From, features_request}` on every nodeup and never reads the reply
-/// (research §4.2). Not replying matters: a reply racing with a disconnect would dial the peer
-/// again. rpc itself goes through SPAWN_REQUEST, not here.
-async fn rex(mut p: Process) {
-    loop {
-        let m = p.receive().await;
-        tracing::debug!("rex: ignored {m:?}");
-    }
-}
-
 /// `Greet.say(name)`: `"Hello #{name}, nice to meet you"`.
 pub fn greet(name: &Term) -> Term {
     let name = match name {
@@ -61,14 +51,10 @@ pub fn greet(name: &Term) -> Term {
 
 /// Starts `net_kernel` and `rex` and registers the built-in MFAs.
 pub(crate) fn start(node: &Node) {
-    for (name, pid) in [
-        ("net_kernel", node.spawn(net_kernel)),
-        ("rex", node.spawn(rex)),
-    ] {
-        if let Err(e) = node.register(Atom::new(name), pid) {
-            tracing::error!("cannot register {name}: {e}");
-        }
+    if let Err(e) = node.register(Atom::new("net_kernel"), node.spawn(net_kernel)) {
+        tracing::error!("cannot register net_kernel: {e}");
     }
+    crate::rpc::rex::start(node);
     let say: MfaFn = Arc::new(|_p, args| {
         Box::pin(async move { Ok(greet(args.first().unwrap_or(&Term::nil()))) })
     });

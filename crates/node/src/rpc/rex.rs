@@ -60,14 +60,10 @@ fn handle(p: &Process, m: Term) {
                     node.spawn_mfa(erpc_atom(), execute_cast_atom(), args, SpawnOpts::default());
             }
         }
-        [Term::Pid(from), req] if req.is_atom("features_request") => {
-            let reply = Term::tuple(vec![
-                Term::atom("features_reply"),
-                Term::Atom(p.node().name()),
-                Term::list(vec![Term::atom("erpc")]),
-            ]);
-            p.send(*from, reply);
-        }
+        // OTP 25 sends `{From, features_request}` on every nodeup and never reads the reply
+        // (research §4.2). Not replying matters: a reply racing with a disconnect would dial
+        // the peer again.
+        [Term::Pid(_), req] if req.is_atom("features_request") => {}
         [Term::Pid(from), req] => match mfa_request(req, &["call"]) {
             Some((m, f, a)) => spawn_worker(p.node(), Answer::Rex(*from), m, f, a),
             None => tracing::debug!("rex: unsupported message {}", req.erlang()),

@@ -41,6 +41,23 @@ pub fn eval(b: &mut BeamNode, expr: &str) -> String {
     tokio::task::block_in_place(|| b.eval_ok(expr))
 }
 
+/// Waits until `:global` on `b` and on `ferl` have synced with the nodes they are connected to
+/// and have no call in flight. A test that
+/// disconnects right after connecting calls this first: a gen_server reply that BEAM's
+/// `global_name_server` sends to a call still in flight re-dials the node (as it would a BEAM
+/// peer), which is BEAM's behaviour, not what such a test is about.
+/// The same holds for ferl's own calls in flight, so the ferl node's `:global` must be idle too.
+pub async fn global_settle(b: &mut BeamNode, ferl: &Node) {
+    let expr = match b.opts.kind {
+        testkit::BeamKind::Erl => "global:sync()",
+        testkit::BeamKind::Elixir => ":global.sync()",
+    };
+    eval(b, expr);
+    let g = ferl.global().expect("global runs");
+    g.sync().await.expect("ferl's sync returns");
+    assert!(eventually(|| g.is_idle()).await, "ferl's :global settles");
+}
+
 /// Polls `f` until true or `WAIT` passes.
 pub async fn eventually(mut f: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();

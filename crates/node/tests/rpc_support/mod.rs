@@ -10,14 +10,14 @@ use testkit::BeamNode;
 
 pub const T: Option<Duration> = Some(Duration::from_secs(15));
 
-/// A distributed ferl node with `Fx.*` defined and the full `rex`.
+/// A distributed ferl node with `Fx.*` defined (`rex` is one of the system processes every
+/// node starts).
 pub async fn ferl_node(epmd_port: u16, cookie: &str) -> Node {
     let mut o = StartOptions::new(NodeName::Short(testkit::unique_name("ferl")));
     o.cookie = Some(cookie.to_string());
     o.epmd_port = Some(epmd_port);
     let node = Node::start(o).await.expect("ferl node starts");
     define_fx(&node);
-    ferl::rpc::rex::start(&node);
     node
 }
 
