@@ -391,8 +391,13 @@ thread_local! {
 /// Probe this thread's cache for the atom whose UTF-8 bytes are `bytes`.
 #[inline(always)]
 fn cache_probe(bytes: &[u8]) -> (usize, Option<Atom>) {
-    let n = bytes.len();
     let (lo, hi) = key_words(bytes);
+    cache_probe_words(bytes, lo, hi)
+}
+
+#[inline(always)]
+fn cache_probe_words(bytes: &[u8], lo: u64, hi: u64) -> (usize, Option<Atom>) {
+    let n = bytes.len();
     let slot = cache_slot(lo, hi, n);
     let e = CACHE.with(|c| c[slot].get());
     if e.lo == lo && e.hi == hi && e.meta as u32 as usize == n + 1 {
@@ -485,6 +490,33 @@ impl Atom {
         match hit {
             Some(a) => Ok(a),
             None => Self::intern_slow(slot, bytes, soft_limit),
+        }
+    }
+
+    /// The decoder's atom path for an atom body as it came off the wire: UTF-8, or Latin-1
+    /// when `latin1` (ATOM_EXT / SMALL_ATOM_EXT, what `term_to_binary` writes). `Ok(None)` for
+    /// Latin-1 text with characters above 127, which must be converted first; pure ASCII is
+    /// the same in both, and up to 16 bytes the cache's key words already tell.
+    #[inline(always)]
+    pub(crate) fn from_wire_bounded(
+        bytes: &[u8],
+        latin1: bool,
+        soft_limit: usize,
+    ) -> Result<Option<Atom>, DecodeAtomError> {
+        let (lo, hi) = key_words(bytes);
+        if latin1
+            && if bytes.len() <= 16 {
+                (lo | hi) & 0x8080_8080_8080_8080 != 0
+            } else {
+                !bytes.is_ascii()
+            }
+        {
+            return Ok(None);
+        }
+        let (slot, hit) = cache_probe_words(bytes, lo, hi);
+        match hit {
+            Some(a) => Ok(Some(a)),
+            None => Self::intern_slow(slot, bytes, soft_limit).map(Some),
         }
     }
 
@@ -634,6 +666,21 @@ mod tests {
             Atom::from_utf8_bounded(&[0xff, 0xfe], DEFAULT_ATOM_LIMIT),
             Err(DecodeAtomError::BadUtf8)
         );
+        // Latin-1 bodies: ASCII ones share the UTF-8 path, others (short or long, the high
+        // byte anywhere) are left to the caller's conversion.
+        for n in [1, 3, 7, 8, 9, 16, 17, 30] {
+            let ascii = vec![b'q'; n];
+            let a = Atom::from_wire_bounded(&ascii, true, DEFAULT_ATOM_LIMIT).unwrap();
+            assert_eq!(a.map(|a| a.as_str().len()), Some(n));
+            for i in 0..n {
+                let mut l1 = ascii.clone();
+                l1[i] = 0xe9;
+                assert_eq!(
+                    Atom::from_wire_bounded(&l1, true, DEFAULT_ATOM_LIMIT),
+                    Ok(None)
+                );
+            }
+        }
     }
 
     #[test]

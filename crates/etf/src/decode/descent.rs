@@ -158,11 +158,9 @@ impl Cursor<'_> {
                     return Err(DecodeError::new(at, K::TooDeep));
                 }
                 let mut n = self.u32()? as usize;
-                let mut elems = Vec::new();
-                let mut list_at = at;
+                self.check_fits(n, 1, at)?;
+                let mut elems = Vec::with_capacity(n.min(MAX_PREALLOC));
                 loop {
-                    self.check_fits(n, 1, list_at)?;
-                    elems.reserve(n.min(MAX_PREALLOC));
                     for _ in 0..n {
                         self.value_into(depth + 1, &mut elems)?;
                     }
@@ -173,9 +171,11 @@ impl Cursor<'_> {
                         }
                         // A LIST_EXT tail continues the same list (no extra depth).
                         Some(LIST_EXT) => {
-                            list_at = self.pos;
+                            let list_at = self.pos;
                             self.pos += 1;
                             n = self.u32()? as usize;
+                            self.check_fits(n, 1, list_at)?;
+                            elems.reserve(n.min(MAX_PREALLOC));
                         }
                         _ => {
                             let tail = self.value(depth + 1)?;

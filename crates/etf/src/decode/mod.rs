@@ -336,13 +336,12 @@ impl<'a> Cursor<'a> {
         let bytes = self.take(len)?;
         // Hot path: UTF-8 bytes (for Latin-1 tags only when ASCII, where Latin-1 and UTF-8
         // coincide) go to the per-thread atom cache, then to the table.
-        if tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT || bytes.is_ascii() {
-            return match Atom::from_utf8_bounded(bytes, self.limits.max_atoms) {
-                Ok(a) => Ok(a),
-                Err(e) => Err(Self::atom_error(e, at)),
-            };
+        let latin1 = tag == ATOM_EXT || tag == SMALL_ATOM_EXT;
+        match Atom::from_wire_bounded(bytes, latin1, self.limits.max_atoms) {
+            Ok(Some(a)) => Ok(a),
+            Ok(None) => self.latin1_atom(bytes, at),
+            Err(e) => Err(Self::atom_error(e, at)),
         }
-        self.latin1_atom(bytes, at)
     }
 
     #[cold]
