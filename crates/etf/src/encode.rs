@@ -42,15 +42,23 @@ impl<'a> Out<'a> {
 
     #[inline(always)]
     fn slice(&mut self, s: &[u8]) {
-        let n = s.len();
-        if n > self.buf.len() - self.pos {
+        if s.len() > self.buf.len() - self.pos {
             return self.overflow();
         }
-        // SAFETY: `pos + n <= buf.len()` (checked above; `pos <= buf.len()` always holds), so
-        // the `n` destination bytes are inside `buf`; `s` cannot overlap `buf` (borrowed
-        // immutably while `buf` is borrowed mutably); `MaybeUninit<u8>` has the layout of `u8`.
-        // Short copies (atoms, small binaries: the common case) use two overlapping
-        // fixed-size moves inside those `n` bytes instead of a call to `memcpy`.
+        // SAFETY: just checked.
+        unsafe { self.slice_unchecked(s) }
+    }
+
+    /// # Safety
+    /// `s.len() <= buf.len() - pos`.
+    #[inline(always)]
+    unsafe fn slice_unchecked(&mut self, s: &[u8]) {
+        let n = s.len();
+        // SAFETY: `pos + n <= buf.len()` (the caller's contract; `pos <= buf.len()` always
+        // holds), so the `n` destination bytes are inside `buf`; `s` cannot overlap `buf`
+        // (borrowed immutably while `buf` is borrowed mutably); `MaybeUninit<u8>` has the
+        // layout of `u8`. Short copies (atoms, small binaries: the common case) use two
+        // overlapping fixed-size moves inside those `n` bytes instead of a call to `memcpy`.
         unsafe {
             use std::ptr::{copy_nonoverlapping as copy, read_unaligned as rd};
             let (src, dst) = (s.as_ptr(), self.buf.as_mut_ptr().add(self.pos).cast::<u8>());
@@ -69,6 +77,25 @@ impl<'a> Out<'a> {
             }
         }
         self.pos += n;
+    }
+
+    /// A fixed-size header followed by `s`, with one bounds check for both.
+    #[inline(always)]
+    fn head_slice<const N: usize>(&mut self, head: [u8; N], s: &[u8]) {
+        if N + s.len() > self.buf.len() - self.pos {
+            return self.overflow();
+        }
+        // SAFETY: the `N` header bytes are inside `buf` (checked above with the payload).
+        unsafe {
+            self.buf
+                .as_mut_ptr()
+                .add(self.pos)
+                .cast::<[u8; N]>()
+                .write_unaligned(head)
+        };
+        self.pos += N;
+        // SAFETY: checked above, with the header.
+        unsafe { self.slice_unchecked(s) }
     }
 
     #[inline(always)]
@@ -412,8 +439,7 @@ fn write_elem<const U: bool>(t: &Term, o: &mut Out) {
         Term::Int(i) => put_int(*i, o),
         Term::Binary(b) => {
             let n = (b.len() as u32).to_be_bytes();
-            o.bytes([BINARY_EXT, n[0], n[1], n[2], n[3]]);
-            o.slice(b);
+            o.head_slice([BINARY_EXT, n[0], n[1], n[2], n[3]], b);
         }
         _ => write_term::<U>(t, o),
     }
@@ -426,8 +452,7 @@ fn write_term<const U: bool>(t: &Term, o: &mut Out) {
         Term::Int(i) => put_int(*i, o),
         Term::Binary(b) => {
             let n = (b.len() as u32).to_be_bytes();
-            o.bytes([BINARY_EXT, n[0], n[1], n[2], n[3]]);
-            o.slice(b);
+            o.head_slice([BINARY_EXT, n[0], n[1], n[2], n[3]], b);
         }
         Term::Tuple(v) => {
             if v.len() <= 255 {

@@ -120,6 +120,16 @@ impl Cursor<'_> {
         self.leaf(tag, at, self.limits.max_depth.saturating_sub(depth))
     }
 
+    /// A subtree below the recursion limit: decoded with the explicit frame stack (kept out of
+    /// line so the common shallow path does not carry its stack frame).
+    #[cold]
+    #[inline(never)]
+    fn deep(&mut self, at: usize, depth: usize) -> Result<Term, DecodeError> {
+        self.pos = at;
+        let base = self.stack.len();
+        self.run(base, self.limits.max_depth.saturating_sub(depth))
+    }
+
     /// A tuple, list or map whose tag (at `at`) has been read, nested `depth` levels deep.
     pub(super) fn container(
         &mut self,
@@ -129,9 +139,7 @@ impl Cursor<'_> {
     ) -> Result<Term, DecodeError> {
         let max_depth = self.limits.max_depth;
         if depth >= RECURSE_MAX {
-            self.pos = at;
-            let base = self.stack.len();
-            return self.run(base, max_depth.saturating_sub(depth));
+            return self.deep(at, depth);
         }
         match tag {
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => {
