@@ -334,7 +334,7 @@ pub async fn connect_visible(p: &mut Process, b: Atom, n: u64) -> Result<(f64, f
         connect(p, b, 100).await?;
         wait_until(|| g.whereis_name(&name).is_some(), POLLS)
             .await
-            .map_err(|_| format!("B's :stack not visible after reconnecting to {b}"))?;
+            .map_err(|_| stuck(p, &g, "not visible after reconnecting"))?;
         samples.push(t0.elapsed().as_nanos() as u64);
         p.receive_match(node_event("nodeup", b), Some(NODE_LIMIT))
             .await
@@ -357,7 +357,16 @@ async fn disconnect(p: &mut Process, g: &Global, b: Atom) -> Result<(), String> 
     let name = Term::atom("stack");
     wait_until(|| g.whereis_name(&name).is_none(), POLLS)
         .await
-        .map_err(|_| "B's :stack still registered after nodedown".to_string())
+        .map_err(|_| stuck(p, g, "still registered after nodedown"))
+}
+
+/// Why (i) gave up, with what this node sees: its connections and whom `:global` synced with.
+fn stuck(p: &Process, g: &Global, what: &str) -> String {
+    format!(
+        "B's :stack {what} (10,000 polls of 1 ms); here: nodes() = {:?}, :global known = {:?}",
+        p.node().nodes(),
+        g.known_nodes()
+    )
 }
 
 /// B may not have seen the old connection go yet; then it refuses the new one, so retry.
