@@ -59,7 +59,7 @@ impl Cursor<'_> {
     }
 
     /// Like `value`, but pushes the term onto `out`, and inlined into the container loops: the
-    /// hot leaves (small integers, atoms, binaries) are decoded right there, with no call and
+    /// hot leaves (integers, atoms, binaries, `[]`) are decoded right there, with no call and
     /// no `Result<Term>` travelling back (whose copies cost more than the decoding); containers
     /// and rare leaves are calls.
     #[inline(always)]
@@ -72,6 +72,8 @@ impl Cursor<'_> {
         let tag = self.u8()?;
         match tag {
             SMALL_INTEGER_EXT => push(out, Term::Int(self.u8()? as i64)),
+            INTEGER_EXT => push(out, Term::Int(self.u32()? as i32 as i64)),
+            NIL_EXT => push(out, Term::List(Vec::new())),
             SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 let a = self.atom_body(tag, at)?;
                 push(out, Term::Atom(a));
@@ -100,6 +102,8 @@ impl Cursor<'_> {
         let tag = self.u8()?;
         Ok(match tag {
             SMALL_INTEGER_EXT => Term::Int(self.u8()? as i64),
+            INTEGER_EXT => Term::Int(self.u32()? as i32 as i64),
+            NIL_EXT => Term::List(Vec::new()),
             SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 Term::Atom(self.atom_body(tag, at)?)
             }
