@@ -315,3 +315,36 @@ async fn hidden_nodes_and_connect_all_false_do_not_sync() {
         n.stop();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_reconnects_each_resync_the_names() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let a = node_named(&epmd, &cookie, "ra", |_| {}).await;
+    let b = node_named(&epmd, &cookie, "rb", |_| {}).await;
+    let (ga, gb) = (a.global().unwrap(), b.global().unwrap());
+    let stack = holder(&b);
+    assert_eq!(gb.register_name(name("stack"), stack).await, Ok(true));
+    for round in 0..50 {
+        // As row (i) of the bench: reconnect at once, retrying while b still holds the old
+        // connection (it refuses a second one then).
+        let mut tries = 0;
+        while !a.connect(b.name()).await {
+            tries += 1;
+            assert!(tries < 1000, "round {round}: cannot reconnect");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert!(
+            eventually(|| ga.whereis_name(&name("stack")) == Some(stack)).await,
+            "round {round}: not visible; a known {:?} nodes {:?}; b known {:?} nodes {:?}",
+            ga.known_nodes(),
+            a.nodes(),
+            gb.known_nodes(),
+            b.nodes()
+        );
+        assert!(a.disconnect(b.name()));
+        assert!(eventually(|| ga.whereis_name(&name("stack")).is_none()).await);
+    }
+    a.stop();
+    b.stop();
+}

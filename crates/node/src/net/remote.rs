@@ -221,6 +221,12 @@ impl DistRemote {
         if h.is_closed() {
             return;
         }
+        if let Some(old) = self.watch.announced(peer).filter(|c| *c != h.id()) {
+            // This connection replaced one whose close we have not seen yet (the peer came
+            // back before its old connection's reader noticed): that one is lost now, so that
+            // nodedown and its noconnection signals come before this nodeup, as on BEAM.
+            self.lost(peer, Some(old));
+        }
         let visible = flags::is_published(h.outcome().flags);
         let subs = self.watch.up(peer, h.id(), visible);
         if let Some(node) = self.node.upgrade() {
@@ -235,6 +241,11 @@ impl DistRemote {
     pub(crate) fn lost(&self, peer: Atom, conn: Option<u64>) {
         if let Some(c) = conn {
             self.peers.remove_conn(peer, c);
+            if self.watch.announced(peer).is_some_and(|up| up != c) {
+                // The late close of a connection already replaced (and handled as lost when
+                // its successor was announced): the peer is up on the new one.
+                return;
+            }
         }
         let Some(node) = self.node.upgrade() else {
             return;

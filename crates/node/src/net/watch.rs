@@ -60,6 +60,11 @@ impl NodeWatch {
         (subs, monitors)
     }
 
+    /// The connection to `peer` announced as up, if any.
+    pub(crate) fn announced(&self, peer: Atom) -> Option<u64> {
+        self.lock().up.get(&peer).map(|(c, _)| *c)
+    }
+
     pub(crate) fn subscribe(&self, pid: Pid, on: bool) {
         let mut w = self.lock();
         w.subscribers.retain(|p| *p != pid);
