@@ -98,6 +98,31 @@ impl<'a> Out<'a> {
         unsafe { self.slice_unchecked(s) }
     }
 
+    /// Whether `n` more bytes fit; if not, the output is marked full.
+    #[inline(always)]
+    fn room(&mut self, n: usize) -> bool {
+        if n > self.buf.len() - self.pos {
+            self.overflow();
+            return false;
+        }
+        true
+    }
+
+    /// # Safety
+    /// `N <= buf.len() - pos`.
+    #[inline(always)]
+    unsafe fn bytes_unchecked<const N: usize>(&mut self, b: [u8; N]) {
+        // SAFETY: the caller's contract keeps the `N` bytes inside `buf`.
+        unsafe {
+            self.buf
+                .as_mut_ptr()
+                .add(self.pos)
+                .cast::<[u8; N]>()
+                .write_unaligned(b)
+        };
+        self.pos += N;
+    }
+
     #[inline(always)]
     fn bytes<const N: usize>(&mut self, b: [u8; N]) {
         if N > self.buf.len() - self.pos {
@@ -347,26 +372,41 @@ fn put_int(i: i64, o: &mut Out) {
 
 #[inline(always)]
 fn put_pid<const U: bool>(p: &Pid, o: &mut Out) {
-    o.u8(NEW_PID_EXT);
-    put_atom::<U>(p.node, o);
+    let node = p.node.external(U);
+    if !o.room(1 + node.len() + 12) {
+        return;
+    }
     let (a, b, c) = (
         p.id.to_be_bytes(),
         p.serial.to_be_bytes(),
         p.creation.to_be_bytes(),
     );
-    o.bytes([
-        a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3],
-    ]);
+    // SAFETY: `room` checked the space for all of it.
+    unsafe {
+        o.bytes_unchecked([NEW_PID_EXT]);
+        o.slice_unchecked(node);
+        o.bytes_unchecked([
+            a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3],
+        ]);
+    }
 }
 
 #[inline(always)]
 fn put_ref<const U: bool>(r: &Ref, o: &mut Out) {
-    let n = (r.ids().len() as u16).to_be_bytes();
-    o.bytes([NEWER_REFERENCE_EXT, n[0], n[1]]);
-    put_atom::<U>(r.node, o);
-    o.bytes(r.creation.to_be_bytes());
-    for w in r.ids() {
-        o.bytes(w.to_be_bytes());
+    let node = r.node.external(U);
+    let ids = r.ids();
+    if !o.room(3 + node.len() + 4 + 4 * ids.len()) {
+        return;
+    }
+    let n = (ids.len() as u16).to_be_bytes();
+    // SAFETY: `room` checked the space for all of it.
+    unsafe {
+        o.bytes_unchecked([NEWER_REFERENCE_EXT, n[0], n[1]]);
+        o.slice_unchecked(node);
+        o.bytes_unchecked(r.creation.to_be_bytes());
+        for w in ids {
+            o.bytes_unchecked(w.to_be_bytes());
+        }
     }
 }
 
