@@ -1,7 +1,9 @@
 //! Profiling driver for the codec benchmark's operations, for `valgrind --tool=callgrind`
 //! (deterministic instruction counts on a noisy machine). Same inputs as benches/codec.rs.
-//! Usage: codec_profile <push|gen_call> <decode|encode> <ferl|eetf> <iterations>
-//! Per-operation cost = (Ir(n) - Ir(0)) / n.
+//! Usage: codec_profile <push|gen_call> <decode|encode|floor> <ferl|eetf> <iterations>
+//! Per-operation cost = (Ir(n) - Ir(0)) / n. `floor ferl` clones and drops the decoded term: the
+//! allocations, reference counts and drop that any decoder producing that `Term` pays, with no
+//! parsing at all (a lower bound for `decode`).
 
 use bytes::Bytes;
 use std::hint::black_box;
@@ -19,7 +21,7 @@ fn unhex(s: &str) -> Vec<u8> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, msg, op, lib, n] = &args[..] else {
-        eprintln!("usage: codec_profile <push|gen_call> <decode|encode> <ferl|eetf> <n>");
+        eprintln!("usage: codec_profile <push|gen_call> <decode|encode|floor> <ferl|eetf> <n>");
         std::process::exit(2);
     };
     let raw = unhex(if msg == "push" { PUSH } else { GEN_CALL });
@@ -35,6 +37,7 @@ fn main() {
         ("decode", "eetf") => run_decode_eetf(&raw, n),
         ("encode", "ferl") => run_encode_ferl(&ferl_term, n),
         ("encode", "eetf") => run_encode_eetf(&eetf_term, raw.len(), n),
+        ("floor", "ferl") => run_floor_ferl(&ferl_term, n),
         _ => panic!("bad op/lib"),
     }
 }
@@ -50,6 +53,15 @@ fn run_decode_ferl(bytes: &Bytes, n: usize) {
 fn run_decode_eetf(raw: &[u8], n: usize) {
     for _ in 0..n {
         black_box(eetf::Term::decode(std::io::Cursor::new(black_box(raw))).is_ok());
+    }
+}
+
+#[inline(never)]
+fn run_floor_ferl(t: &etf::Term, n: usize) {
+    for _ in 0..n {
+        let c = black_box(t).clone();
+        black_box(&c);
+        drop(c);
     }
 }
 
