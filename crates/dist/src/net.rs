@@ -111,9 +111,22 @@ impl Net {
             while let Some(ev) = fwd_rx.recv().await {
                 if let (Event::Closed { peer, conn, .. }, Some(inner)) = (&ev, weak.upgrade()) {
                     let mut t = inner.table.lock().unwrap_or_else(|e| e.into_inner());
-                    if matches!(t.get(peer), Some(Entry::Up { handle, .. }) if handle.id() == *conn)
-                    {
-                        t.remove(peer);
+                    match t.get(peer) {
+                        // The peer came back (we answered its new handshake `alive`) before
+                        // this close was seen: that handshake owns the entry now, as if no
+                        // connection had been there. Removing it would orphan the handshake.
+                        Some(Entry::Up {
+                            handle,
+                            replacing: Some(attempt),
+                        }) if handle.id() == *conn => {
+                            let attempt = *attempt;
+                            let abort = Arc::new(Notify::new());
+                            t.insert(*peer, Entry::Pending { attempt, abort });
+                        }
+                        Some(Entry::Up { handle, .. }) if handle.id() == *conn => {
+                            t.remove(peer);
+                        }
+                        _ => {}
                     }
                     drop(t);
                     inner.changed.send_modify(|n| *n += 1);
