@@ -226,6 +226,8 @@ fn perform(p: &Process, shared: &Arc<Shared>, pending: &mut Pending, a: Action) 
                 let _ = p.send_to(server_name(), to, msg);
             }
         }
+        // Conflict notices and kills go to wherever the pid is, dialling its node if need be,
+        // as BEAM's `!` and `exit/2` do (the loser may sit on a node not yet meshed with us).
         Action::Send { to, msg } => p.send(to, msg),
         Action::Reply { to, tag, reply } => {
             if to.node == node.name() || node.nodes().contains(&to.node) {
