@@ -190,7 +190,7 @@ async fn ferl_as_hub_connects_the_elixir_nodes_to_each_other() {
     assert_eq!(
         eval_until(
             &mut bob,
-            ":global.whereis_name(:alice_name) |> node()",
+            "case :global.whereis_name(:alice_name) do :undefined -> :undefined; p -> node(p) end",
             &alice_node
         ),
         alice_node
