@@ -85,17 +85,11 @@ impl<'a> Out<'a> {
         if N + s.len() > self.buf.len() - self.pos {
             return self.overflow();
         }
-        // SAFETY: the `N` header bytes are inside `buf` (checked above with the payload).
+        // SAFETY: the header and the payload are inside `buf` (checked above, together).
         unsafe {
-            self.buf
-                .as_mut_ptr()
-                .add(self.pos)
-                .cast::<[u8; N]>()
-                .write_unaligned(head)
-        };
-        self.pos += N;
-        // SAFETY: checked above, with the header.
-        unsafe { self.slice_unchecked(s) }
+            self.bytes_unchecked(head);
+            self.slice_unchecked(s)
+        }
     }
 
     /// Whether `n` more bytes fit; if not, the output is marked full.
@@ -128,15 +122,8 @@ impl<'a> Out<'a> {
         if N > self.buf.len() - self.pos {
             return self.overflow();
         }
-        // SAFETY: as in `slice`, the `N` destination bytes are inside `buf`.
-        unsafe {
-            self.buf
-                .as_mut_ptr()
-                .add(self.pos)
-                .cast::<[u8; N]>()
-                .write_unaligned(b)
-        };
-        self.pos += N;
+        // SAFETY: the `N` destination bytes are inside `buf` (checked above).
+        unsafe { self.bytes_unchecked(b) }
     }
 
     #[inline(always)]
