@@ -1,6 +1,8 @@
 //! `:global` names of a ferl node that is an OS process (`ferl run --eval 'Server.start'`
 //! registers `:stack`): real Elixir nodes find the name, and when the ferl process is killed with
-//! SIGKILL the name disappears on every Elixir node and can be taken again.
+//! SIGKILL the name disappears on every Elixir node and can be taken again. (Whether e1 and e2
+//! stay connected after their hub died is BEAM's prevent_overlapping_partitions' business, so
+//! the new registration is checked where it was made.)
 
 mod support;
 
@@ -57,8 +59,5 @@ fn a_sigkilled_ferl_node_loses_its_global_names_everywhere() {
         e1.eval_ok(":global.register_name(:stack, spawn(fn -> :timer.sleep(:infinity) end))"),
         ":yes"
     );
-    assert_eq!(
-        eval_until(&mut e2, WHERE_NODE, &format!(":{}", e1.node)),
-        format!(":{}", e1.node)
-    );
+    assert_eq!(e1.eval_ok(WHERE_NODE), format!(":{}", e1.node));
 }
