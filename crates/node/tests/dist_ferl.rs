@@ -54,11 +54,13 @@ async fn ping_lists_disconnect_and_cookies() {
     assert_eq!(a.ping(ghost).await, Ping::Pang);
     assert_eq!(a.nodes(), vec![b.name()]);
 
+    global_settle_ferl(&[&a, &b]).await;
     assert!(a.disconnect(b.name()));
     assert!(eventually(|| a.nodes().is_empty() && b.nodes().is_empty()).await);
     assert!(!a.disconnect(b.name()));
     assert!(b.connect(a.name()).await);
     assert!(eventually(|| a.nodes() == vec![b.name()]).await);
+    global_settle_ferl(&[&a, &b]).await;
     assert!(b.disconnect(a.name()));
     assert!(eventually(|| a.nodes().is_empty() && b.nodes().is_empty()).await);
 

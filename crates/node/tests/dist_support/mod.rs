@@ -58,6 +58,24 @@ pub async fn global_settle(b: &mut BeamNode, ferl: &Node) {
     assert!(eventually(|| g.is_idle()).await, "ferl's :global settles");
 }
 
+/// `global_settle` for two ferl nodes: both synced and idle, so that a disconnect does not
+/// race with `:global`'s connect-time calls (whose monitors of the peer's locker re-dial it,
+/// as BEAM's do).
+pub async fn global_settle_ferl(nodes: &[&Node]) {
+    for n in nodes {
+        let g = n.global().expect("global runs");
+        g.sync().await.expect("sync returns");
+    }
+    for n in nodes {
+        let g = n.global().expect("global runs");
+        assert!(
+            eventually(|| g.is_idle()).await,
+            "{}: :global settles",
+            n.name()
+        );
+    }
+}
+
 /// Polls `f` until true or `WAIT` passes.
 pub async fn eventually(mut f: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
