@@ -28,7 +28,7 @@ fn script(ctx: &RunCtx, name: &str, text: &str) -> Result<PathBuf, String> {
 }
 
 /// `<pairing>-run<N>-<role>.log` in the session directory, created.
-pub(super) fn log_file(ctx: &RunCtx, role: &str) -> Result<(PathBuf, File), String> {
+fn log_file(ctx: &RunCtx, role: &str) -> Result<(PathBuf, File), String> {
     let path = ctx
         .session
         .path(&format!("{}-run{}-{role}.log", ctx.pairing.id(), ctx.run));
@@ -43,37 +43,49 @@ impl NodeB for BeamNodeB {
     fn start(&self, ctx: &RunCtx) -> Result<RunningB, String> {
         let script = script(ctx, "node_b.exs", NODE_B_EXS)?;
         let sname = ctx.session.sname("b", ctx.run);
-        let (log, file) = log_file(ctx, "node_b")?;
-        let err = file.try_clone().map_err(|e| e.to_string())?;
         // Row (h) spawns h_procs processes on B; the default limit is 262,144.
         let max_procs = (ctx.sizes.h_procs * 2).max(1 << 20);
-        // B's safety net if we die without stopping it: it exits by itself after this.
-        let lifetime_ms = (ctx.sizes.run_timeout_s + 60) * 1000;
-        let child = Command::new("elixir")
-            .args([
-                "--erl",
-                &format!("+P {max_procs}"),
-                "--sname",
-                &sname,
-                "--cookie",
-                &ctx.session.cookie,
-            ])
-            .arg(&script)
-            .env("ERL_EPMD_PORT", ctx.epmd_port.to_string())
-            .env("B_MAX_LIFETIME_MS", lifetime_ms.to_string())
-            .current_dir(&ctx.session.dir)
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(err)
-            .spawn()
-            .map_err(|e| format!("cannot start elixir (run scripts/install-deps.sh): {e}"))?;
-        let process = ChildGuard::new(format!("node B {sname}"), child);
-        wait_ready(ctx, &sname, process, log)
+        let mut cmd = Command::new("elixir");
+        cmd.args([
+            "--erl",
+            &format!("+P {max_procs}"),
+            "--sname",
+            &sname,
+            "--cookie",
+            &ctx.session.cookie,
+        ])
+        .arg(&script);
+        launch_b(ctx, cmd, &sname, "elixir (run scripts/install-deps.sh)")
     }
 }
 
+/// Starts node B's command `cmd` (an Elixir or a ferl node named `sname`) with this run's
+/// epmd, its log as stdout and stderr, and a lifetime after which B exits by itself should we
+/// die without stopping it; then waits until it is ready.
+pub(super) fn launch_b(
+    ctx: &RunCtx,
+    mut cmd: Command,
+    sname: &str,
+    what: &str,
+) -> Result<RunningB, String> {
+    let (log, file) = log_file(ctx, "node_b")?;
+    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let lifetime_ms = (ctx.sizes.run_timeout_s + 60) * 1000;
+    let child = cmd
+        .env("ERL_EPMD_PORT", ctx.epmd_port.to_string())
+        .env("B_MAX_LIFETIME_MS", lifetime_ms.to_string())
+        .current_dir(&ctx.session.dir)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    let process = ChildGuard::new(format!("node B {sname}"), child);
+    wait_ready(ctx, sname, process, log)
+}
+
 /// Waits until node B's log says `<node> ready` (or it died, or took too long).
-pub(super) fn wait_ready(
+fn wait_ready(
     ctx: &RunCtx,
     sname: &str,
     mut process: ChildGuard,

@@ -2,11 +2,10 @@
 //! offering node_b.exs's services (ferl_b_services.rs), so that any driver (node_a.exs or the
 //! ferl driver) measures it unchanged. It stops on `:init.stop/0` or after its lifetime.
 
-use super::beam::{log_file, wait_ready};
+use super::beam::launch_b;
 use super::pairing::{NodeB, RunCtx, RunningB};
-use super::procs::ChildGuard;
 use ferl::{Node, NodeName, StartOptions};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,23 +17,11 @@ impl NodeB for FerlNodeB {
         // A name per pairing: the previous pairing's B may still be leaving epmd.
         let role = format!("b_{}", ctx.pairing.id().replace('-', "_"));
         let sname = ctx.session.sname(&role, ctx.run);
-        let (log, file) = log_file(ctx, "node_b")?;
-        let err = file.try_clone().map_err(|e| e.to_string())?;
-        let lifetime_ms = (ctx.sizes.run_timeout_s + 60) * 1000;
         let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-        let child = Command::new(exe)
-            .args(["bench", "--node-b", &sname, "--node-b-cookie"])
-            .arg(&ctx.session.cookie)
-            .env("ERL_EPMD_PORT", ctx.epmd_port.to_string())
-            .env("B_MAX_LIFETIME_MS", lifetime_ms.to_string())
-            .current_dir(&ctx.session.dir)
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(err)
-            .spawn()
-            .map_err(|e| format!("cannot start ferl node B: {e}"))?;
-        let process = ChildGuard::new(format!("node B {sname}"), child);
-        wait_ready(ctx, &sname, process, log)
+        let mut cmd = Command::new(exe);
+        cmd.args(["bench", "--node-b", &sname, "--node-b-cookie"])
+            .arg(&ctx.session.cookie);
+        launch_b(ctx, cmd, &sname, "ferl node B")
     }
 }
 
