@@ -182,9 +182,11 @@ impl Global {
     /// `global:sync()`: returns once this node has synced with every visible node connected
     /// now (BEAM's `check_sync_nodes/0` reads `nodes()`), or that node went down.
     pub async fn sync(&self) -> Result<(), GlobalError> {
-        let node = self.shared.node.upgrade().ok_or(GlobalError::NotRunning)?;
-        let nodes = Some(node.nodes());
-        self.ask(LocalRequest::Sync { nodes }).await.map(|_| ())
+        self.shared
+            .sync()
+            .await
+            .map(|_| ())
+            .ok_or(GlobalError::NotRunning)
     }
 
     /// True when no sync, registration or lock of this node is in progress (no call of ours

@@ -66,9 +66,10 @@ pub(crate) fn register(node: &Node, shared: &Arc<Shared>) {
         let name = a.into_iter().next().ok_or_else(badarg)?;
         ask(&s, LocalRequest::UnregisterName { name }).await
     });
-    def(node, shared, "sync", 0, |s, p, _a| async move {
-        let nodes = Some(p.node().nodes());
-        ask(&s, LocalRequest::Sync { nodes }).await
+    def(node, shared, "sync", 0, |s, _p, _a| async move {
+        s.sync()
+            .await
+            .ok_or_else(|| Exception::exit(Term::atom("noproc")))
     });
 }
 

@@ -51,6 +51,13 @@ impl Shared {
         }
     }
 
+    /// `global:sync()`: waits for the visible nodes connected now (BEAM's `check_sync_nodes/0`
+    /// reads `nodes()`), including one whose nodeup has not reached the server yet.
+    pub(crate) async fn sync(&self) -> Option<Term> {
+        let nodes = Some(self.node.upgrade()?.nodes());
+        self.request(super::LocalRequest::Sync { nodes }).await
+    }
+
     /// Ask the core and wait for its `LocalReply` (`None` if the server is gone).
     pub(crate) async fn request(&self, request: super::LocalRequest) -> Option<Term> {
         let id = self.next_req.fetch_add(1, Ordering::Relaxed);
