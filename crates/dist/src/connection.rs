@@ -1,6 +1,7 @@
 //! One established connection, driven by tokio: a reader task (framing, decoding, events to the
-//! owner), a writer task that coalesces queued packets into few `write` calls and sends ticks,
-//! and a `ConnectionHandle` to send and close. The close reason is reported exactly once.
+//! owner), a writer task that writes what senders queued in the outbox in as few `write` calls
+//! as possible and sends ticks, and a `ConnectionHandle` to send and close. The close reason is
+//! reported exactly once.
 
 use crate::control::{ControlError, Message};
 use crate::frame::{self, Frame, FrameError};
@@ -13,7 +14,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 
 /// Per-connection settings.
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +79,21 @@ pub enum Event {
     },
 }
 
+/// Where a connection's events go. `event` is called on the connection's own reader task (and,
+/// for `Up`, on the task that installs the connection), so the owner handles a message where it
+/// was decoded: no channel hop and no task wake-up between the socket and the mailbox. It must
+/// not block. For one connection the calls are sequential: `Up`, its messages, one `Closed`.
+pub trait EventSink: Send + Sync + 'static {
+    fn event(&self, ev: Event);
+}
+
+/// A channel is a sink too (tests, and owners that want their own task).
+impl EventSink for mpsc::UnboundedSender<Event> {
+    fn event(&self, ev: Event) {
+        let _ = self.send(ev);
+    }
+}
+
 /// Sending on a connection that is gone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("connection closed")]
@@ -89,6 +105,42 @@ struct Shared {
     reason: Mutex<Option<CloseReason>>,
     shutdown: watch::Sender<bool>,
     read_activity: AtomicBool,
+    outbox: Outbox,
+}
+
+/// Packets waiting for the writer. Senders encode straight into `queued` (no buffer per packet,
+/// no copy into a batch); the writer swaps it for its own empty buffer and writes it whole. Only
+/// the sender that finds the box empty wakes the writer: one wake-up per batch, not per packet.
+#[derive(Default)]
+struct Outbox {
+    queued: Mutex<BytesMut>,
+    wake: Notify,
+}
+
+/// A writer's buffer that a burst grew beyond this is dropped after use, not kept.
+const KEEP_CAPACITY: usize = 1 << 20;
+
+impl Outbox {
+    /// Appends with `put`, under the lock, waking the writer if the box was empty.
+    fn push(&self, put: impl FnOnce(&mut BytesMut)) {
+        let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let was_empty = q.is_empty();
+        put(&mut q);
+        drop(q);
+        if was_empty {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Everything queued so far, leaving `spare` (emptied) in its place.
+    fn take(&self, spare: &mut BytesMut) {
+        spare.clear();
+        if spare.capacity() > KEEP_CAPACITY {
+            *spare = BytesMut::with_capacity(64 * 1024);
+        }
+        let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::swap(&mut *q, spare);
+    }
 }
 
 impl Shared {
@@ -121,7 +173,16 @@ impl Shared {
 #[derive(Clone)]
 pub struct ConnectionHandle {
     shared: Arc<Shared>,
-    tx: mpsc::UnboundedSender<Bytes>,
+    _last: Arc<CloseOnDrop>,
+}
+
+/// Shared by all clones of a handle: when the last one goes, so does the connection.
+struct CloseOnDrop(Arc<Shared>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close(CloseReason::ClosedByUs);
+    }
 }
 
 impl std::fmt::Debug for ConnectionHandle {
@@ -148,9 +209,13 @@ impl ConnectionHandle {
         self.shared.id
     }
 
-    /// Queues a message; it is encoded here, on the caller's task, not in the writer.
+    /// Queues a message; it is encoded here, on the caller's task, straight into the outbox.
     pub fn send(&self, m: &Message) -> Result<(), Closed> {
-        self.send_frame(m.to_frame())
+        if self.is_closed() {
+            return Err(Closed);
+        }
+        self.shared.outbox.push(|q| m.encode(q));
+        Ok(())
     }
 
     /// Queues an already framed packet (4-byte length included).
@@ -158,7 +223,8 @@ impl ConnectionHandle {
         if self.is_closed() {
             return Err(Closed);
         }
-        self.tx.send(frame).map_err(|_| Closed)
+        self.shared.outbox.push(|q| q.extend_from_slice(&frame));
+        Ok(())
     }
 
     pub fn close(&self) {
@@ -177,30 +243,65 @@ impl ConnectionHandle {
     }
 }
 
-/// Starts the tasks of an established connection. `leftover` holds bytes read past the
-/// handshake. Events (messages, then one `Closed`) go to `events`.
+/// The reader of a connection that `spawn` set up but did not start yet: the owner first records
+/// the connection (and reports `Up`), then starts reading, so no message overtakes either.
+#[must_use = "the connection reads nothing until `start` is called"]
+pub struct Reader {
+    rd: OwnedReadHalf,
+    leftover: BytesMut,
+    shared: Arc<Shared>,
+    cfg: ConnectionConfig,
+    events: Arc<dyn EventSink>,
+}
+
+impl Reader {
+    /// Starts the reader task; events (messages, then one `Closed`) go to the sink.
+    pub fn start(self) {
+        tokio::spawn(reader(
+            self.rd,
+            self.leftover,
+            self.shared,
+            self.cfg,
+            self.events,
+        ));
+    }
+}
+
+/// Starts the writer of an established connection and returns its handle and its (unstarted)
+/// reader. `leftover` holds bytes read past the handshake.
 pub fn spawn(
     stream: TcpStream,
     outcome: Outcome,
     leftover: BytesMut,
     id: u64,
     cfg: ConnectionConfig,
-    events: mpsc::UnboundedSender<Event>,
-) -> ConnectionHandle {
+    events: Arc<dyn EventSink>,
+) -> (ConnectionHandle, Reader) {
     // Ticks and small control messages must not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
-    let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         outcome,
         id,
         reason: Mutex::new(None),
         shutdown: watch::channel(false).0,
         read_activity: AtomicBool::new(true),
+        outbox: Outbox::default(),
     });
-    tokio::spawn(reader(rd, leftover, shared.clone(), cfg, events));
-    tokio::spawn(writer(wr, rx, shared.clone(), cfg));
-    ConnectionHandle { shared, tx }
+    tokio::spawn(writer(wr, shared.clone(), cfg));
+    let reader = Reader {
+        rd,
+        leftover,
+        shared: shared.clone(),
+        cfg,
+        events,
+    };
+    let last = Arc::new(CloseOnDrop(shared.clone()));
+    let handle = ConnectionHandle {
+        shared,
+        _last: last,
+    };
+    (handle, reader)
 }
 
 async fn reader(
@@ -208,7 +309,7 @@ async fn reader(
     mut buf: BytesMut,
     shared: Arc<Shared>,
     cfg: ConnectionConfig,
-    events: mpsc::UnboundedSender<Event>,
+    events: Arc<dyn EventSink>,
 ) {
     let mut shutdown = shared.shutdown.subscribe();
     let peer = shared.outcome.peer;
@@ -223,7 +324,7 @@ async fn reader(
                         if *shutdown.borrow() {
                             break 'outer;
                         }
-                        let _ = events.send(Event::Message {
+                        events.event(Event::Message {
                             peer,
                             conn,
                             message,
@@ -262,7 +363,7 @@ async fn reader(
             _ = until_closed(&mut shutdown) => break,
         }
     }
-    let _ = events.send(Event::Closed {
+    events.event(Event::Closed {
         peer,
         conn,
         reason: shared.reason(),
@@ -274,15 +375,7 @@ async fn until_closed(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|c| *c).await;
 }
 
-/// Largest batch written at once; the rest waits for the next `write`.
-const MAX_BATCH: usize = 256 * 1024;
-
-async fn writer<W: AsyncWrite + Unpin>(
-    mut wr: W,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
-    shared: Arc<Shared>,
-    cfg: ConnectionConfig,
-) {
+async fn writer<W: AsyncWrite + Unpin>(mut wr: W, shared: Arc<Shared>, cfg: ConnectionConfig) {
     let mut shutdown = shared.shutdown.subscribe();
     let slot = (cfg.net_ticktime / 4).max(Duration::from_millis(10));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + slot, slot);
@@ -294,24 +387,16 @@ async fn writer<W: AsyncWrite + Unpin>(
         tokio::select! {
             biased;
             _ = until_closed(&mut shutdown) => break,
-            first = rx.recv() => {
-                let Some(first) = first else {
-                    shared.close(CloseReason::ClosedByUs);
-                    break;
-                };
-                // Coalesce: everything already queued goes out in the same write.
-                batch.extend_from_slice(&first);
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(more) => batch.extend_from_slice(&more),
-                        Err(_) => break,
-                    }
+            _ = shared.outbox.wake.notified() => {
+                // Everything queued so far goes out in one write.
+                shared.outbox.take(&mut batch);
+                if batch.is_empty() {
+                    continue;
                 }
                 if let Err(e) = wr.write_all(&batch).await {
                     shared.close(CloseReason::Io(e.to_string()));
                     break;
                 }
-                batch.clear();
                 wrote = true;
             }
             _ = ticker.tick() => {
@@ -340,10 +425,7 @@ async fn writer<W: AsyncWrite + Unpin>(
     // deliver what is queued, so that a node that sends and then stops loses nothing. A broken
     // or silent connection (any other reason) has no one to deliver to.
     if shared.reason() == CloseReason::ClosedByUs {
-        batch.clear();
-        while let Ok(more) = rx.try_recv() {
-            batch.extend_from_slice(&more);
-        }
+        shared.outbox.take(&mut batch);
         if !batch.is_empty() {
             let _ = tokio::time::timeout(FLUSH_ON_CLOSE, wr.write_all(&batch)).await;
         }
@@ -396,21 +478,25 @@ mod tests {
             reason: Mutex::new(None),
             shutdown: watch::channel(false).0,
             read_activity: AtomicBool::new(true),
+            outbox: Outbox::default(),
         })
+    }
+
+    const FRAME: [u8; 7] = [0, 0, 0, 3, 112, 131, 106];
+
+    fn queue(sh: &Shared, n: usize) {
+        for _ in 0..n {
+            sh.outbox.push(|q| q.extend_from_slice(&FRAME));
+        }
     }
 
     #[tokio::test]
     async fn writer_coalesces_queued_frames_into_few_writes() {
         let writes = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::unbounded_channel();
-        let frame = Bytes::from_static(&[0, 0, 0, 3, 112, 131, 106]);
-        for _ in 0..1000 {
-            tx.send(frame.clone()).expect("queued");
-        }
         let sh = shared();
+        queue(&sh, 1000);
         let task = tokio::spawn(writer(
             CountingWriter(writes.clone()),
-            rx,
             sh.clone(),
             ConnectionConfig::default(),
         ));
@@ -425,17 +511,12 @@ mod tests {
     #[tokio::test]
     async fn frames_queued_before_our_close_are_written_not_dropped() {
         let writes = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::unbounded_channel();
         let sh = shared();
         // Queued, then closed before the writer ever runs: as `send` then `node.stop()`.
-        for _ in 0..3 {
-            tx.send(Bytes::from_static(&[0, 0, 0, 3, 112, 131, 106]))
-                .expect("queued");
-        }
+        queue(&sh, 3);
         sh.close(CloseReason::ClosedByUs);
         writer(
             CountingWriter(writes.clone()),
-            rx,
             sh.clone(),
             ConnectionConfig::default(),
         )
@@ -447,14 +528,11 @@ mod tests {
     #[tokio::test]
     async fn a_broken_connection_does_not_write_after_close() {
         let writes = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::unbounded_channel();
         let sh = shared();
-        tx.send(Bytes::from_static(&[0, 0, 0, 3, 112, 131, 106]))
-            .expect("queued");
+        queue(&sh, 1);
         sh.close(CloseReason::NetTickTimeout);
         writer(
             CountingWriter(writes.clone()),
-            rx,
             sh.clone(),
             ConnectionConfig::default(),
         )
@@ -462,17 +540,120 @@ mod tests {
         assert!(writes.lock().unwrap_or_else(|e| e.into_inner()).is_empty());
     }
 
+    /// A connection over a real loopback socket, and the raw other end.
+    async fn connected() -> (
+        ConnectionHandle,
+        Reader,
+        mpsc::UnboundedReceiver<Event>,
+        TcpStream,
+    ) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let ours = TcpStream::connect(l.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (theirs, _) = l.accept().await.expect("accept");
+        let (tx, rx) = mpsc::unbounded_channel();
+        let outcome = shared().outcome;
+        let (h, r) = spawn(
+            ours,
+            outcome,
+            BytesMut::new(),
+            7,
+            ConnectionConfig::default(),
+            Arc::new(tx),
+        );
+        (h, r, rx, theirs)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_senders_packets_arrive_whole_and_in_each_senders_order() {
+        use crate::control::{ControlMessage, Message};
+        let (h, r, _rx, mut theirs) = connected().await;
+        r.start();
+        const SENDERS: i64 = 4;
+        const EACH: i64 = 5000;
+        let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
+        let tasks: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    for i in 0..EACH {
+                        let payload = etf::Term::tuple(vec![etf::Term::Int(s), etf::Term::Int(i)]);
+                        let m =
+                            Message::new(ControlMessage::Send { to, token: None }, Some(payload));
+                        h.send(&m).expect("open");
+                        if i % 64 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("sender");
+        }
+        let mut next = [0i64; SENDERS as usize];
+        let mut buf = BytesMut::new();
+        let mut seen = 0;
+        while seen < SENDERS * EACH {
+            match frame::parse(&mut buf, frame::DEFAULT_MAX_PACKET).expect("well framed") {
+                Some(Frame::PassThrough(body)) => {
+                    let m = Message::decode(body).expect("whole packet");
+                    let Some(etf::Term::Tuple(v)) = m.payload else {
+                        panic!("payload {:?}", m.payload)
+                    };
+                    let (etf::Term::Int(s), etf::Term::Int(i)) = (&v[0], &v[1]) else {
+                        panic!("{v:?}")
+                    };
+                    assert_eq!(next[*s as usize], *i, "sender {s} out of order");
+                    next[*s as usize] += 1;
+                    seen += 1;
+                }
+                Some(Frame::Tick) => {}
+                None => {
+                    let n =
+                        tokio::time::timeout(Duration::from_secs(10), theirs.read_buf(&mut buf))
+                            .await
+                            .expect("packets keep coming")
+                            .expect("read");
+                    assert!(n > 0, "closed after {seen} packets");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn dropping_every_handle_closes_the_connection() {
+        let (h, r, mut rx, _theirs) = connected().await;
+        r.start();
+        let h2 = h.clone();
+        drop(h);
+        assert!(!h2.is_closed(), "a clone still holds it");
+        drop(h2);
+        let ev = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("closed in time");
+        match ev {
+            Some(Event::Closed { reason, conn, .. }) => {
+                assert_eq!(reason, CloseReason::ClosedByUs);
+                assert_eq!(conn, 7);
+            }
+            other => panic!("expected Closed, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn writer_ticks_when_idle_and_times_out_when_nothing_is_read() {
         let writes = Arc::new(Mutex::new(Vec::new()));
-        let (_tx, rx) = mpsc::unbounded_channel();
         let sh = shared();
         let cfg = ConnectionConfig {
             net_ticktime: Duration::from_millis(400),
             ..ConnectionConfig::default()
         };
         let start = tokio::time::Instant::now();
-        writer(CountingWriter(writes.clone()), rx, sh.clone(), cfg).await;
+        writer(CountingWriter(writes.clone()), sh.clone(), cfg).await;
         assert_eq!(sh.reason(), CloseReason::NetTickTimeout);
         // The slot that saw the handshake counts as read; then four silent slots of 100 ms.
         let took = start.elapsed();

@@ -20,7 +20,9 @@ pub mod handshake_io;
 pub mod handshake_msg;
 pub mod net;
 
-pub use connection::{CloseReason, Closed, ConnectionConfig, ConnectionHandle, Event, Malformed};
+pub use connection::{
+    CloseReason, Closed, ConnectionConfig, ConnectionHandle, Event, EventSink, Malformed,
+};
 pub use control::{ControlError, ControlMessage, Message, ProcRef};
 pub use cookie::{Cookie, CookieError};
 pub use frame::{Frame, FrameError};

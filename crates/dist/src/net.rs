@@ -2,16 +2,16 @@
 //! answers the handshake's questions (pending/alive rules of §1.6), so two nodes dialling each
 //! other at once end up with exactly one connection, and it forgets connections as they close.
 
-use crate::connection::{self, ConnectionConfig, ConnectionHandle, Event};
+use crate::connection::{self, ConnectionConfig, ConnectionHandle, Event, EventSink};
 use crate::handshake::AcceptDecision;
 use crate::handshake_io::{self, AcceptPolicy, Established, SetupConfig, SetupError};
 use etf::Atom;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 enum Entry {
     /// A handshake (ours or the peer's) is in progress; `abort` stops our own dial.
@@ -29,7 +29,44 @@ struct Inner {
     table: Mutex<HashMap<Atom, Entry>>,
     changed: watch::Sender<u64>,
     next_attempt: AtomicU64,
-    events: mpsc::UnboundedSender<Event>,
+    /// The owner's sink behind `TableSink`, given to every connection.
+    events: Arc<dyn EventSink>,
+}
+
+/// Forgets a closed connection in the table before the owner hears of the close (so the owner,
+/// reacting to it, never finds the dead connection), then passes every event on. It runs on
+/// the connection's reader task: no task or channel between a connection and the owner.
+struct TableSink {
+    inner: Weak<Inner>,
+    owner: Box<dyn EventSink>,
+}
+
+impl EventSink for TableSink {
+    fn event(&self, ev: Event) {
+        if let (Event::Closed { peer, conn, .. }, Some(inner)) = (&ev, self.inner.upgrade()) {
+            let mut t = inner.table.lock().unwrap_or_else(|e| e.into_inner());
+            match t.get(peer) {
+                // The peer came back (we answered its new handshake `alive`) before this close
+                // was seen: that handshake owns the entry now, as if no connection had been
+                // there. Removing it would orphan the handshake.
+                Some(Entry::Up {
+                    handle,
+                    replacing: Some(attempt),
+                }) if handle.id() == *conn => {
+                    let attempt = *attempt;
+                    let abort = Arc::new(Notify::new());
+                    t.insert(*peer, Entry::Pending { attempt, abort });
+                }
+                Some(Entry::Up { handle, .. }) if handle.id() == *conn => {
+                    t.remove(peer);
+                }
+                _ => {}
+            }
+            drop(t);
+            inner.changed.send_modify(|n| *n += 1);
+        }
+        self.owner.event(ev);
+    }
 }
 
 /// The connection table. Cheap to clone.
@@ -90,51 +127,19 @@ pub enum NetError {
 }
 
 impl Net {
-    /// `events` receives every connection's messages and its close.
-    pub fn new(
-        setup: SetupConfig,
-        conn: ConnectionConfig,
-        events: mpsc::UnboundedSender<Event>,
-    ) -> Net {
-        let (fwd_tx, mut fwd_rx) = mpsc::unbounded_channel::<Event>();
-        let inner = Arc::new(Inner {
+    /// `events` receives every connection's `Up`, messages and close, on the connection's task.
+    pub fn new(setup: SetupConfig, conn: ConnectionConfig, events: impl EventSink) -> Net {
+        let owner: Box<dyn EventSink> = Box::new(events);
+        let inner = Arc::new_cyclic(|weak| Inner {
             setup,
             conn,
             table: Mutex::new(HashMap::new()),
             changed: watch::channel(0).0,
             next_attempt: AtomicU64::new(1),
-            events: fwd_tx,
-        });
-        // Forget closed connections before the owner hears of the close.
-        let weak = Arc::downgrade(&inner);
-        tokio::spawn(async move {
-            while let Some(ev) = fwd_rx.recv().await {
-                if let (Event::Closed { peer, conn, .. }, Some(inner)) = (&ev, weak.upgrade()) {
-                    let mut t = inner.table.lock().unwrap_or_else(|e| e.into_inner());
-                    match t.get(peer) {
-                        // The peer came back (we answered its new handshake `alive`) before
-                        // this close was seen: that handshake owns the entry now, as if no
-                        // connection had been there. Removing it would orphan the handshake.
-                        Some(Entry::Up {
-                            handle,
-                            replacing: Some(attempt),
-                        }) if handle.id() == *conn => {
-                            let attempt = *attempt;
-                            let abort = Arc::new(Notify::new());
-                            t.insert(*peer, Entry::Pending { attempt, abort });
-                        }
-                        Some(Entry::Up { handle, .. }) if handle.id() == *conn => {
-                            t.remove(peer);
-                        }
-                        _ => {}
-                    }
-                    drop(t);
-                    inner.changed.send_modify(|n| *n += 1);
-                }
-                if events.send(ev).is_err() {
-                    break;
-                }
-            }
+            events: Arc::new(TableSink {
+                inner: weak.clone(),
+                owner,
+            }),
         });
         Net { inner }
     }
@@ -294,13 +299,7 @@ impl Net {
         if !ours {
             return None;
         }
-        // Up goes into the event stream before the reader starts, so it precedes every
-        // message of this connection.
-        let _ = self.inner.events.send(Event::Up {
-            peer,
-            conn: attempt,
-        });
-        let handle = connection::spawn(
+        let (handle, reader) = connection::spawn(
             est.stream,
             est.outcome,
             est.leftover,
@@ -317,6 +316,13 @@ impl Net {
         );
         drop(t);
         self.inner.changed.send_modify(|n| *n += 1);
+        // Up is reported once the table has the connection (the owner looks it up) and before
+        // the reader starts, so it precedes every message of this connection.
+        self.inner.events.event(Event::Up {
+            peer,
+            conn: attempt,
+        });
+        reader.start();
         Some(handle)
     }
 

@@ -10,10 +10,12 @@ use dist::{ControlMessage as C, Event, Message, ProcRef};
 use etf::{Atom, Pid, Term};
 
 impl DistRemote {
-    /// One event from a connection.
+    /// One event from a connection, on that connection's task. Messages need no lock: their
+    /// connection's `Up` was handled before its reader started, and its `Closed` comes after.
     pub(crate) fn on_event(&self, ev: Event) {
         match ev {
             Event::Up { peer, conn } => {
+                let _order = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(h) = self.net.get(peer).filter(|h| h.id() == conn) {
                     self.on_accepted(h);
                 }
@@ -28,6 +30,7 @@ impl DistRemote {
                 }
             }
             Event::Closed { peer, conn, reason } => {
+                let _order = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
                 tracing::debug!("connection to {peer} closed: {reason}");
                 self.lost(peer, Some(conn));
             }

@@ -9,7 +9,9 @@ use super::spawn::PendingSpawns;
 use super::watch::NodeWatch;
 use crate::node::{Node, WeakNode};
 use crate::remote::{MonitorTarget, NoConnection, Remote};
-use dist::{flags, ConnectionHandle, Net, ProcRef};
+use dist::{
+    flags, ConnectionConfig, ConnectionHandle, Event, EventSink, Net, ProcRef, SetupConfig,
+};
 use etf::{Atom, Pid, Ref, Term};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,10 +28,25 @@ pub(crate) struct DistRemote {
     pub(crate) watch: NodeWatch,
     pub(crate) spawns: PendingSpawns,
     stopped: AtomicBool,
+    /// Serialises connection ups and closes (`on_event`), which arrive on the tasks of different
+    /// connections: a replacement's `Up` and its predecessor's late `Closed` must not interleave.
+    pub(crate) lifecycle: Mutex<()>,
     /// Held for the node's life: EPMD forgets the name when this socket closes.
     pub(crate) registration: Mutex<Option<epmd::Registration>>,
     /// The accept loop, stopped by `shutdown` (the event task runs on to report the closes).
     pub(crate) serve: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// The connections' event sink: each event is handled on the task of the connection it comes
+/// from (see `dispatch.rs`), so a message goes from the socket to the mailbox on one task.
+struct Inbound(Weak<DistRemote>);
+
+impl EventSink for Inbound {
+    fn event(&self, ev: Event) {
+        if let Some(r) = self.0.upgrade() {
+            r.on_event(ev);
+        }
+    }
 }
 
 /// Where a connect stands, for `Node::connect`.
@@ -40,17 +57,24 @@ pub(crate) enum Connecting {
 }
 
 impl DistRemote {
-    pub(crate) fn new(node: WeakNode, net: Net, epmd_port: u16, listen_port: u16) -> Arc<Self> {
+    pub(crate) fn new(
+        node: WeakNode,
+        setup: SetupConfig,
+        conn: ConnectionConfig,
+        epmd_port: u16,
+        listen_port: u16,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| DistRemote {
             me: me.clone(),
             node,
-            net,
+            net: Net::new(setup, conn, Inbound(me.clone())),
             epmd_port,
             listen_port,
             peers: PeerTable::default(),
             watch: NodeWatch::default(),
             spawns: PendingSpawns::default(),
             stopped: AtomicBool::new(false),
+            lifecycle: Mutex::new(()),
             registration: Mutex::new(None),
             serve: Mutex::new(None),
         })

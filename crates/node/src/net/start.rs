@@ -4,7 +4,7 @@
 
 use super::remote::DistRemote;
 use crate::node::{Node, NodeConfig};
-use dist::{flags, ConnectionConfig, Cookie, HandshakeConfig, Net, SetupConfig};
+use dist::{flags, ConnectionConfig, Cookie, HandshakeConfig, SetupConfig};
 use etf::Atom;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -162,19 +162,8 @@ impl Node {
             net_ticktime: opts.net_ticktime,
             ..ConnectionConfig::default()
         };
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let net = Net::new(setup, conn, tx);
-        let remote = DistRemote::new(node.downgrade(), net.clone(), epmd_port, listen_port);
-        let weak = Arc::downgrade(&remote);
-        // Ends when the last connection is gone and the node dropped (the channel closes).
-        tokio::spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                match weak.upgrade() {
-                    Some(r) => r.on_event(ev),
-                    None => break,
-                }
-            }
-        });
+        let remote = DistRemote::new(node.downgrade(), setup, conn, epmd_port, listen_port);
+        let net = remote.net.clone();
         let serve = super::accept::serve(Arc::downgrade(&remote), net.clone(), listener);
         *remote
             .registration
