@@ -4,7 +4,10 @@
 
 use crate::frame::PASS_THROUGH;
 use bytes::{BufMut, Bytes, BytesMut};
+use etf::view::{self, View};
 use etf::{Atom, DecodeError, Decoder, Pid, Ref, Term};
+use std::cell::{Cell, RefCell};
+use std::sync::LazyLock;
 
 /// A process named either by pid or by registered name (monitor targets, DOWN senders).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,6 +260,103 @@ impl ControlMessage {
     /// Whether this message must travel with a payload term.
     pub fn needs_payload(&self) -> bool {
         has_payload(self.tag() as i64)
+    }
+
+    /// Parses a decoded control tuple. The messages that carry the traffic (SEND, REG_SEND,
+    /// SEND_SENDER, ALIAS_SEND, MONITOR_P, DEMONITOR_P without a trace token) are
+    /// read straight from the view; any other message, or one that is not well formed, goes
+    /// through `from_term`, so the result and its errors are exactly those of `from_term`.
+    pub fn from_view(ctrl: View<'_>, backing: &Bytes) -> Result<ControlMessage, ControlError> {
+        if let Some(m) = Self::fast(ctrl) {
+            return Ok(m);
+        }
+        Self::from_term(&ctrl.to_term(backing))
+    }
+
+    fn fast(ctrl: View<'_>) -> Option<ControlMessage> {
+        let t = ctrl.tuple()?;
+        let f = |i: usize| t.get(i);
+        let name_or_pid = |v: View<'_>| match v.as_pid() {
+            Some(p) => Some(ProcRef::Pid(p)),
+            None => v.as_atom().map(ProcRef::Name),
+        };
+        Some(match (f(0)?.as_int()?, t.len()) {
+            (2, 3) => ControlMessage::Send {
+                to: f(2)?.as_pid()?,
+                token: None,
+            },
+            (6, 4) => ControlMessage::RegSend {
+                from: f(1)?.as_pid()?,
+                to: f(3)?.as_atom()?,
+                token: None,
+            },
+            (22, 3) => ControlMessage::SendSender {
+                from: f(1)?.as_pid()?,
+                to: f(2)?.as_pid()?,
+                token: None,
+            },
+            (33, 3) => ControlMessage::AliasSend {
+                from: f(1)?.as_pid()?,
+                alias: f(2)?.as_ref()?,
+                token: None,
+            },
+            (19, 4) => ControlMessage::MonitorP {
+                from: f(1)?.as_pid()?,
+                to: name_or_pid(f(2)?)?,
+                reference: f(3)?.as_ref()?,
+            },
+            (20, 4) => ControlMessage::DemonitorP {
+                from: f(1)?.as_pid()?,
+                to: name_or_pid(f(2)?)?,
+                reference: f(3)?.as_ref()?,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Appends `131` + the control tuple. The messages that carry the traffic build their tuple
+    /// in a per-thread scratch vector, so sending them allocates nothing; others use `to_term`.
+    pub fn encode_dist_to(&self, buf: &mut BytesMut) {
+        CONTROL_SCRATCH.with(|scratch| {
+            let mut v = scratch.take();
+            v.clear();
+            if !self.traffic_fields(&mut v) {
+                scratch.set(v);
+                return etf::encode_dist_to(&self.to_term(), buf);
+            }
+            let t = Term::Tuple(v);
+            etf::encode_dist_to(&t, buf);
+            if let Term::Tuple(v) = t {
+                scratch.set(v);
+            }
+        })
+    }
+
+    /// The tuple elements of SEND, REG_SEND, SEND_SENDER, ALIAS_SEND (no trace token), as
+    /// `to_term` writes them; false for any other message.
+    fn traffic_fields(&self, v: &mut Vec<Term>) -> bool {
+        use ControlMessage::*;
+        let tag = Term::Int(self.tag() as i64);
+        match self {
+            Send { to, token: None } => v.extend([tag, Term::Atom(*EMPTY), Term::Pid(*to)]),
+            RegSend {
+                from,
+                to,
+                token: None,
+            } => v.extend([tag, Term::Pid(*from), Term::Atom(*EMPTY), Term::Atom(*to)]),
+            SendSender {
+                from,
+                to,
+                token: None,
+            } => v.extend([tag, Term::Pid(*from), Term::Pid(*to)]),
+            AliasSend {
+                from,
+                alias,
+                token: None,
+            } => v.extend([tag, Term::Pid(*from), Term::Ref(*alias)]),
+            _ => return false,
+        }
+        true
     }
 
     /// Parses a control tuple.
@@ -533,17 +633,24 @@ impl Message {
     }
 
     /// Decodes a pass-through packet body (after `112`): `131 Ctrl`, then `131 Payload` exactly
-    /// when the control message carries one.
+    /// when the control message carries one. The control tuple is read with the view decoder
+    /// (no `Term` built for it); the payload becomes an owned `Term` for the mailbox.
     pub fn decode(body: Bytes) -> Result<Message, ControlError> {
-        let mut d = Decoder::new(body);
-        let ctrl = d.decode_external()?;
-        let control = ControlMessage::from_term(&ctrl)?;
+        let (control, used) = CONTROL_DECODER.with(|d| {
+            let mut d = d.borrow_mut();
+            let (ctrl, used) = d.decode_external(&body)?;
+            Ok::<_, ControlError>((ControlMessage::from_view(ctrl, &body)?, used))
+        })?;
         let tag = control.tag() as i64;
+        let mut d = Decoder::new(body.slice(used..));
         let payload = if d.remaining() > 0 {
             if !control.needs_payload() {
                 return Err(ControlError::UnexpectedPayload(tag));
             }
-            let p = d.decode_external()?;
+            // Offsets count from the start of the body, as for the control message.
+            let p = d
+                .decode_external()
+                .map_err(|e| DecodeError::new(e.offset + used, e.kind))?;
             if d.remaining() > 0 {
                 return Err(ControlError::Trailing(d.remaining()));
             }
@@ -557,26 +664,27 @@ impl Message {
         Ok(Message { control, payload })
     }
 
-    /// Appends the whole packet: 4-byte length, `112`, control, payload, into a buffer sized
-    /// once from the exact encoded lengths. A payload on a kind that carries none is not sent;
-    /// a payload-carrying kind without one sends `[]`, so the peer never desynchronises.
+    /// Appends the whole packet: 4-byte length, `112`, control, payload. The terms are written
+    /// in one pass each (into `buf`'s spare room when it has enough, as an outbox does) and the
+    /// length is filled in last. A payload on a kind that carries none is not sent; a
+    /// payload-carrying kind without one sends `[]`, so the peer never desynchronises.
     pub fn encode(&self, buf: &mut BytesMut) {
-        let ctrl = self.control.to_term();
         let nil = Term::nil();
         let payload = match (&self.payload, self.control.needs_payload()) {
             (Some(p), true) => Some(p),
             (None, true) => Some(&nil),
             (_, false) => None,
         };
-        let len =
-            1 + etf::encoded_dist_len(&ctrl) + payload.map(etf::encoded_dist_len).unwrap_or(0);
-        buf.reserve(4 + len);
-        buf.put_u32(len as u32);
+        let start = buf.len();
+        buf.reserve(64);
+        buf.put_u32(0);
         buf.put_u8(PASS_THROUGH);
-        etf::encode_dist_to(&ctrl, buf);
+        self.control.encode_dist_to(buf);
         if let Some(p) = payload {
             etf::encode_dist_to(p, buf);
         }
+        let len = (buf.len() - start - 4) as u32;
+        buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
     }
 
     /// The packet as one `Bytes`.
@@ -585,6 +693,17 @@ impl Message {
         self.encode(&mut b);
         b.freeze()
     }
+}
+
+/// The empty atom `''` of SEND and REG_SEND, interned once.
+static EMPTY: LazyLock<Atom> = LazyLock::new(|| Atom::new(""));
+
+thread_local! {
+    /// Elements of the control tuple being encoded, reused (see `encode_dist_to`).
+    static CONTROL_SCRATCH: Cell<Vec<Term>> = const { Cell::new(Vec::new()) };
+    /// One view decoder per thread (its arena is reused across packets): connections' reader
+    /// tasks run on the runtime's worker threads.
+    static CONTROL_DECODER: RefCell<view::Decoder> = RefCell::new(view::Decoder::new());
 }
 
 #[cfg(test)]

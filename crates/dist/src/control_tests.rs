@@ -155,6 +155,18 @@ fn every_message_roundtrips() {
 }
 
 #[test]
+fn encoding_without_to_term_writes_the_same_bytes_as_to_term() {
+    let tok = Some(Term::tuple(vec![Term::Int(0), Term::atom("lbl")]));
+    for c in all(None).into_iter().chain(all(tok)) {
+        let mut fast = BytesMut::new();
+        c.encode_dist_to(&mut fast);
+        let mut slow = BytesMut::new();
+        etf::encode_dist_to(&c.to_term(), &mut slow);
+        assert_eq!(fast, slow, "{c:?}");
+    }
+}
+
+#[test]
 fn tt_token_position_matches_otp() {
     // EXIT_TT is {13, From, To, Token, Reason}.
     let c = ControlMessage::Exit {
@@ -221,7 +233,90 @@ fn specific_errors() {
     ));
 }
 
+/// The decoding `Message::decode` did before the view decoder: everything through owned
+/// `Term`s and `from_term`. The fast path must agree with it on every input.
+fn decode_owned(body: Bytes) -> Result<Message, ControlError> {
+    let mut d = Decoder::new(body);
+    let ctrl = d.decode_external()?;
+    let control = ControlMessage::from_term(&ctrl)?;
+    let tag = control.tag() as i64;
+    let payload = if d.remaining() > 0 {
+        if !control.needs_payload() {
+            return Err(ControlError::UnexpectedPayload(tag));
+        }
+        let p = d.decode_external()?;
+        if d.remaining() > 0 {
+            return Err(ControlError::Trailing(d.remaining()));
+        }
+        Some(p)
+    } else {
+        if control.needs_payload() {
+            return Err(ControlError::MissingPayload(tag));
+        }
+        None
+    };
+    Ok(Message { control, payload })
+}
+
+#[test]
+fn fast_path_fields_of_the_wrong_type_get_from_terms_errors() {
+    let t = |v: Vec<Term>| Term::tuple(v);
+    let cases = [
+        t(vec![Term::Int(2), Term::atom(""), Term::atom("x")]),
+        t(vec![
+            Term::Int(6),
+            Term::atom("x"),
+            Term::atom(""),
+            Term::atom("n"),
+        ]),
+        t(vec![
+            Term::Int(6),
+            Term::Pid(p(1)),
+            Term::atom(""),
+            Term::Pid(p(2)),
+        ]),
+        t(vec![Term::Int(22), Term::Pid(p(1)), Term::Int(3)]),
+        t(vec![Term::Int(33), Term::Pid(p(1)), Term::Pid(p(2))]),
+        t(vec![
+            Term::Int(19),
+            Term::Pid(p(1)),
+            Term::Int(1),
+            Term::Ref(r()),
+        ]),
+        t(vec![
+            Term::Int(20),
+            Term::Pid(p(1)),
+            Term::Pid(p(2)),
+            Term::atom("r"),
+        ]),
+    ];
+    for c in cases {
+        let body = packet(c.clone(), Some(Term::atom("hi")));
+        let got = Message::decode(body.clone());
+        assert!(
+            matches!(got, Err(ControlError::BadField { .. })),
+            "{c:?}: {got:?}"
+        );
+        assert_eq!(got, decode_owned(body), "{c:?}");
+    }
+}
+
 proptest! {
+    #[test]
+    fn view_and_owned_decoding_agree_on_mutated_packets(idx in 0usize..30, pos in any::<usize>(), val in any::<u8>(), cut in any::<usize>(), traced in any::<bool>()) {
+        let token = traced.then(|| Term::tuple(vec![Term::Int(0), Term::atom("lbl")]));
+        let mut msgs = all(token);
+        let c = msgs.swap_remove(idx % msgs.len());
+        let payload = c.needs_payload().then(|| Term::tuple(vec![Term::atom("hi"), Term::binary(b"x")]));
+        let frame = Message::new(c, payload).to_frame();
+        let mut body = frame[5..].to_vec();
+        let n = body.len();
+        body[pos % n] = val;
+        body.truncate(cut % (n + 1));
+        let body = Bytes::from(body);
+        prop_assert_eq!(Message::decode(body.clone()), decode_owned(body));
+    }
+
     #[test]
     fn decoder_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = Message::decode(Bytes::from(bytes));

@@ -1,6 +1,10 @@
 //! Codec benchmark: ferl-etf vs the `eetf` crate on the tutorial's messages, in the same run:
 //! the 33-byte `{push, <<"alice">>, <<"item-123">>}` and a 369-byte `$gen_call` (bytes from
 //! OTP 25 `term_to_binary`, see scripts/golden_etf.erl vectors `push` and `gen_call`).
+//! Decode: `decode/ferl` builds the owned `Term`, `decode_view/ferl` the borrowed view (one
+//! reused `view::Decoder`; the result's element count is consumed, which needs the whole
+//! decode). Encode: `encode/*` into a fresh buffer per iteration, `encode_to/*` into one reused,
+//! cleared buffer (how the runtime writes into a connection's output buffer).
 //! Run: cargo bench -p ferl-etf --bench codec -- --warm-up-time 1 --measurement-time 3
 
 use bytes::Bytes;
@@ -24,6 +28,13 @@ fn bench_msg(c: &mut Criterion, name: &str, hex: &str) {
     g.bench_function("decode/ferl", |b| {
         b.iter(|| etf::decode(black_box(&bytes)).map(|t| black_box(t).is_atom("x")))
     });
+    let mut view = etf::view::Decoder::new();
+    g.bench_function("decode_view/ferl", |b| {
+        b.iter(|| {
+            view.decode(black_box(&bytes))
+                .map(|v| v.tuple().map_or(0, |t| t.len()))
+        })
+    });
     g.bench_function("decode/eetf", |b| {
         b.iter(|| eetf::Term::decode(std::io::Cursor::new(black_box(&raw[..]))).is_ok())
     });
@@ -35,6 +46,22 @@ fn bench_msg(c: &mut Criterion, name: &str, hex: &str) {
             let mut v = Vec::with_capacity(raw.len());
             let _ = black_box(&eetf_term).encode(&mut v);
             v
+        })
+    });
+    let mut out = bytes::BytesMut::with_capacity(4096);
+    g.bench_function("encode_to/ferl", |b| {
+        b.iter(|| {
+            out.clear();
+            etf::encode_to(black_box(&ferl_term), &mut out);
+            black_box(out.len())
+        })
+    });
+    let mut v = Vec::with_capacity(4096);
+    g.bench_function("encode_to/eetf", |b| {
+        b.iter(|| {
+            v.clear();
+            let _ = black_box(&eetf_term).encode(&mut v);
+            black_box(v.len())
         })
     });
     g.finish();

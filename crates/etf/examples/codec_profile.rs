@@ -1,6 +1,7 @@
 //! Profiling driver for the codec benchmark's operations, for `valgrind --tool=callgrind`
 //! (deterministic instruction counts on a noisy machine). Same inputs as benches/codec.rs.
-//! Usage: codec_profile <push|gen_call> <decode|encode|floor> <ferl|eetf> <iterations>
+//! Usage: codec_profile <push|gen_call> <decode|view|encode|encode_to|floor> <ferl|eetf> <n>
+//! (`view`: the borrowed view decoder, ferl only; `encode_to`: into one reused, cleared buffer).
 //! Per-operation cost = (Ir(n) - Ir(0)) / n. `floor ferl` clones and drops the decoded term: the
 //! allocations, reference counts and drop that any decoder producing that `Term` pays, with no
 //! parsing at all (a lower bound for `decode`).
@@ -15,7 +16,9 @@ use vectors::{unhex, GEN_CALL, PUSH};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, msg, op, lib, n] = &args[..] else {
-        eprintln!("usage: codec_profile <push|gen_call> <decode|encode|floor> <ferl|eetf> <n>");
+        eprintln!(
+            "usage: codec_profile <push|gen_call> <decode|view|encode|encode_to|floor> <ferl|eetf> <n>"
+        );
         std::process::exit(2);
     };
     let raw = unhex(if msg == "push" { PUSH } else { GEN_CALL });
@@ -31,6 +34,9 @@ fn main() {
         ("decode", "eetf") => run_decode_eetf(&raw, n),
         ("encode", "ferl") => run_encode_ferl(&ferl_term, n),
         ("encode", "eetf") => run_encode_eetf(&eetf_term, raw.len(), n),
+        ("view", "ferl") => run_view_ferl(&raw, n),
+        ("encode_to", "ferl") => run_encode_to_ferl(&ferl_term, n),
+        ("encode_to", "eetf") => run_encode_to_eetf(&eetf_term, n),
         ("floor", "ferl") => run_floor_ferl(&ferl_term, n),
         _ => panic!("bad op/lib"),
     }
@@ -72,5 +78,37 @@ fn run_encode_eetf(t: &eetf::Term, len: usize, n: usize) {
         let mut v = Vec::with_capacity(len);
         let _ = black_box(t).encode(&mut v);
         black_box(v);
+    }
+}
+
+#[inline(never)]
+fn run_view_ferl(raw: &[u8], n: usize) {
+    let mut d = etf::view::Decoder::new();
+    let _ = d.decode(raw); // warm-up: the arena grows once
+    for _ in 0..n {
+        let r = d
+            .decode(black_box(raw))
+            .map(|v| v.tuple().map_or(0, |t| t.len()));
+        black_box(r.ok());
+    }
+}
+
+#[inline(never)]
+fn run_encode_to_ferl(t: &etf::Term, n: usize) {
+    let mut out = bytes::BytesMut::with_capacity(4096);
+    for _ in 0..n {
+        out.clear();
+        etf::encode_to(black_box(t), &mut out);
+        black_box(out.len());
+    }
+}
+
+#[inline(never)]
+fn run_encode_to_eetf(t: &eetf::Term, n: usize) {
+    let mut v = Vec::with_capacity(4096);
+    for _ in 0..n {
+        v.clear();
+        let _ = black_box(t).encode(&mut v);
+        black_box(v.len());
     }
 }

@@ -16,8 +16,8 @@
 //! Modules: `atom` (bounded global intern table), `term` (the `Term` enum), `pid` (pids, refs,
 //! ports, funs), `bigint`, `decode` (total decoder, zero-copy binaries), `encode` (`encode*` for
 //! `term_to_binary` bytes, `encode_dist*` for the UTF-8-atom form OTP uses on distribution
-//! connections), `order` (`Eq`/`Ord`/`erl_cmp`, map key order), `print` (`Term::erlang()`,
-//! `Term::elixir()`), `serde` (`to_term`/`from_term`), `error`, `tag`.
+//! connections), `order` (`Eq`/`Ord`/`erl_cmp`, map key order), `view` (borrowed,
+//! zero-allocation decoding for hot paths), `print` (`Term::erlang()`, `Term::elixir()`), `serde` (`to_term`/`from_term`), `error`, `tag`.
 
 pub mod atom;
 pub mod bigint;
@@ -30,6 +30,7 @@ pub mod print;
 pub mod serde;
 pub mod tag;
 pub mod term;
+pub mod view;
 
 pub use crate::atom::{Atom, AtomError, AtomTable};
 pub use crate::bigint::BigInt;
@@ -39,3 +40,4 @@ pub use crate::error::{DecodeError, DecodeErrorKind};
 pub use crate::pid::{Export, Fun, Pid, Port, Ref};
 pub use crate::serde::{from_term, to_term, SerdeError};
 pub use crate::term::Term;
+pub use crate::view::{Decoder as ViewDecoder, TermRef, View};

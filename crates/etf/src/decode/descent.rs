@@ -8,7 +8,7 @@ use crate::tag::*;
 use crate::term::Term;
 
 /// Levels decoded by native recursion before switching to the explicit frame stack.
-pub(super) const RECURSE_MAX: usize = 16;
+pub(crate) const RECURSE_MAX: usize = 16;
 
 /// `v.push(x)`, with the common case (room left: containers are allocated for their declared
 /// size, up to `MAX_PREALLOC`) inlined; `Vec::push` stayed a call.
@@ -28,7 +28,7 @@ fn push<T>(v: &mut Vec<T>, x: T) {
 }
 
 /// A list's head elements joined with its decoded tail.
-pub(super) fn with_tail(mut elems: Vec<Term>, tail: Term) -> Term {
+pub(crate) fn with_tail(mut elems: Vec<Term>, tail: Term) -> Term {
     match tail {
         Term::List(rest) => {
             elems.extend(rest);

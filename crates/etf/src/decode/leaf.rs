@@ -109,25 +109,20 @@ impl Cursor<'_> {
     }
 
     /// Old FUN_EXT: NumFree, Pid, Module, Index, Uniq, free vars; no size field, so the parts are
-    /// decoded (depth-accounted) just to find the end, then kept as raw bytes.
+    /// decoded (depth-accounted) just to find the end, then kept as raw bytes. The view
+    /// decoder's frame machine does the walk: its parts may be FUN_EXTs again, and recursing
+    /// natively per level overflowed the stack (1024 levels, debug build).
     pub(super) fn old_fun(&mut self, at: usize, depth_left: usize) -> Result<Term, DecodeError> {
         if depth_left == 0 {
             return Err(DecodeError::new(at, K::TooDeep));
         }
-        let nfree = self.u32()? as usize;
-        self.check_fits(nfree, 1, at)?;
-        let base = self.stack.len();
-        self.run(base, depth_left - 1)?; // pid
-        let module = self.atom()?;
-        for _ in 0..(3 + nfree) {
-            self.run(base, depth_left - 1)?; // index, uniq, free vars
-        }
-        let raw = self.input.slice(at..self.pos);
-        let _ = module;
-        Ok(Term::Fun(Fun::from_raw(raw)))
+        let depth = self.limits.max_depth.saturating_sub(depth_left);
+        let end = crate::view::old_fun_end(self.input, at, depth, self.limits)?;
+        self.pos = end;
+        Ok(Term::Fun(Fun::from_raw(self.input.slice(at..end))))
     }
 
-    /// Every non-container term (and old FUN_EXT, which decodes its parts with `run`).
+    /// Every non-container term (and old FUN_EXT, whose parts the view decoder walks).
     #[inline(always)]
     pub(super) fn leaf(
         &mut self,

@@ -10,7 +10,7 @@ use crate::tag::*;
 use crate::term::Term;
 use bytes::Bytes;
 
-mod descent;
+pub(crate) mod descent;
 mod frames;
 mod leaf;
 #[cfg(test)]
@@ -314,18 +314,6 @@ impl<'a> Cursor<'a> {
 
     // ---- atoms -------------------------------------------------------------------------
 
-    fn intern(&self, s: &str, at: usize) -> Result<Atom, DecodeError> {
-        Atom::try_new_bounded(s, self.limits.max_atoms).map_err(|e| {
-            DecodeError::new(
-                at,
-                match e {
-                    AtomError::TableFull => K::AtomTableFull,
-                    AtomError::TooLong => K::AtomTooLong,
-                },
-            )
-        })
-    }
-
     /// Atom body after its tag: UTF-8 (118/119) or Latin-1 (100/115).
     #[inline(always)]
     fn atom_body(&mut self, tag: u8, at: usize) -> Result<Atom, DecodeError> {
@@ -339,37 +327,9 @@ impl<'a> Cursor<'a> {
         let latin1 = tag == ATOM_EXT || tag == SMALL_ATOM_EXT;
         match Atom::from_wire_bounded(bytes, latin1, self.limits.max_atoms) {
             Ok(Some(a)) => Ok(a),
-            Ok(None) => self.latin1_atom(bytes, at),
-            Err(e) => Err(Self::atom_error(e, at)),
+            Ok(None) => latin1_atom(bytes, at, self.limits.max_atoms),
+            Err(e) => Err(atom_error(e, at)),
         }
-    }
-
-    #[cold]
-    fn atom_error(e: DecodeAtomError, at: usize) -> DecodeError {
-        DecodeError::new(
-            at,
-            match e {
-                DecodeAtomError::BadUtf8 => K::BadAtomUtf8,
-                DecodeAtomError::Atom(AtomError::TableFull) => K::AtomTableFull,
-                DecodeAtomError::Atom(AtomError::TooLong) => K::AtomTooLong,
-            },
-        )
-    }
-
-    /// A Latin-1 atom with characters above 127: converted to UTF-8 on the stack.
-    #[cold]
-    fn latin1_atom(&self, bytes: &[u8], at: usize) -> Result<Atom, DecodeError> {
-        if bytes.len() > 255 {
-            return Err(DecodeError::new(at, K::AtomTooLong));
-        }
-        // Latin-1 -> UTF-8 in a stack buffer (each byte becomes at most 2 bytes).
-        let mut buf = [0u8; 512];
-        let mut n = 0;
-        for &b in bytes {
-            n += char::from(b).encode_utf8(&mut buf[n..]).len();
-        }
-        let s = std::str::from_utf8(&buf[..n]).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
-        self.intern(s, at)
     }
 
     /// An atom term where the format requires one (node names, export fields).
@@ -385,4 +345,34 @@ impl<'a> Cursor<'a> {
             _ => Err(DecodeError::new(at, K::Malformed)),
         }
     }
+}
+
+/// An atom-table failure as a decode error at `at` (shared with the view decoder).
+#[cold]
+pub(crate) fn atom_error(e: DecodeAtomError, at: usize) -> DecodeError {
+    DecodeError::new(
+        at,
+        match e {
+            DecodeAtomError::BadUtf8 => K::BadAtomUtf8,
+            DecodeAtomError::Atom(AtomError::TableFull) => K::AtomTableFull,
+            DecodeAtomError::Atom(AtomError::TooLong) => K::AtomTooLong,
+        },
+    )
+}
+
+/// A Latin-1 atom with characters above 127: converted to UTF-8 on the stack, then interned
+/// (bounded by `max_atoms`). Shared with the view decoder so both fail identically.
+#[cold]
+pub(crate) fn latin1_atom(bytes: &[u8], at: usize, max_atoms: usize) -> Result<Atom, DecodeError> {
+    if bytes.len() > 255 {
+        return Err(DecodeError::new(at, K::AtomTooLong));
+    }
+    // Latin-1 -> UTF-8 in a stack buffer (each byte becomes at most 2 bytes).
+    let mut buf = [0u8; 512];
+    let mut n = 0;
+    for &b in bytes {
+        n += char::from(b).encode_utf8(&mut buf[n..]).len();
+    }
+    let s = std::str::from_utf8(&buf[..n]).map_err(|_| DecodeError::new(at, K::BadAtomUtf8))?;
+    Atom::try_new_bounded(s, max_atoms).map_err(|e| atom_error(DecodeAtomError::Atom(e), at))
 }
