@@ -201,6 +201,7 @@ fn ferl_node_talks_to_ferl_run_and_sees_noconnection_on_sigkill() {
             let opts = SpawnRequestOpts {
                 link: false,
                 monitor: true,
+                ..SpawnRequestOpts::default()
             };
             let arg = vec![Term::binary(b"x")];
             let (pid, r) = p

@@ -3,6 +3,7 @@
 //! as possible and sends ticks, and a `ConnectionHandle` to send and close. The close reason is
 //! reported exactly once.
 
+use crate::atom_cache::AtomCache;
 use crate::control::{ControlError, Message};
 use crate::frame::{self, Frame, FrameError};
 use crate::handshake::{elixir_atom, Outcome};
@@ -214,7 +215,8 @@ impl ConnectionHandle {
         if self.is_closed() {
             return Err(Closed);
         }
-        self.shared.outbox.push(|q| m.encode(q));
+        let flags = self.shared.outcome.flags;
+        self.shared.outbox.push(|q| m.encode_for(flags, q));
         Ok(())
     }
 
@@ -314,30 +316,36 @@ async fn reader(
     let mut shutdown = shared.shutdown.subscribe();
     let peer = shared.outcome.peer;
     let conn = shared.id;
+    // Boxed inside: 2048 slots, only touched by peers that send distribution headers.
+    let mut atom_cache = AtomCache::default();
     'outer: loop {
         loop {
-            match frame::parse(&mut buf, cfg.max_packet) {
+            let decoded = match frame::parse(&mut buf, cfg.max_packet) {
                 Ok(None) => break,
-                Ok(Some(Frame::Tick)) => {}
-                Ok(Some(Frame::PassThrough(body))) => match Message::decode(body) {
-                    Ok(message) => {
-                        if *shutdown.borrow() {
-                            break 'outer;
-                        }
-                        events.event(Event::Message {
-                            peer,
-                            conn,
-                            message,
-                        });
-                    }
-                    Err(e) => {
-                        shared.close(CloseReason::Malformed(e.into()));
-                        break 'outer;
-                    }
-                },
+                Ok(Some(Frame::Tick)) => continue,
+                Ok(Some(Frame::PassThrough(body))) => Message::decode(body),
+                Ok(Some(Frame::DistHeader(body))) => {
+                    Message::decode_with_header(body, &mut atom_cache)
+                }
                 Err(FrameError::Oversized { len, max }) => {
                     shared.close(CloseReason::Oversized { len, max });
                     break 'outer;
+                }
+                Err(e) => {
+                    shared.close(CloseReason::Malformed(e.into()));
+                    break 'outer;
+                }
+            };
+            match decoded {
+                Ok(message) => {
+                    if *shutdown.borrow() {
+                        break 'outer;
+                    }
+                    events.event(Event::Message {
+                        peer,
+                        conn,
+                        message,
+                    });
                 }
                 Err(e) => {
                     shared.close(CloseReason::Malformed(e.into()));
@@ -594,13 +602,18 @@ mod tests {
         for t in tasks {
             t.await.expect("sender");
         }
+        let mut cache = AtomCache::default();
         let mut next = [0i64; SENDERS as usize];
         let mut buf = BytesMut::new();
         let mut seen = 0;
         while seen < SENDERS * EACH {
             match frame::parse(&mut buf, frame::DEFAULT_MAX_PACKET).expect("well framed") {
-                Some(Frame::PassThrough(body)) => {
-                    let m = Message::decode(body).expect("whole packet");
+                Some(packet @ (Frame::PassThrough(_) | Frame::DistHeader(_))) => {
+                    // DEFAULT flags negotiate the atom cache: packets come with a header.
+                    let Frame::DistHeader(body) = packet else {
+                        panic!("pass-through packet on a header connection")
+                    };
+                    let m = Message::decode_with_header(body, &mut cache).expect("whole packet");
                     let Some(etf::Term::Tuple(v)) = m.payload else {
                         panic!("payload {:?}", m.payload)
                     };

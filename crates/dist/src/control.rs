@@ -2,6 +2,7 @@
 //! can send, as typed Rust values; the `_TT` variants fold into their base with `token: Some(..)`.
 //! Decoding from a pass-through packet is total; encoding writes a whole 4-byte-framed packet.
 
+use crate::atom_cache::{AtomCache, HeaderError};
 use crate::frame::PASS_THROUGH;
 use bytes::{BufMut, Bytes, BytesMut};
 use etf::view::{self, View};
@@ -159,6 +160,8 @@ pub enum ControlError {
     UnexpectedPayload(i64),
     #[error("{0} bytes left after the payload")]
     Trailing(usize),
+    #[error(transparent)]
+    Header(#[from] HeaderError),
 }
 
 fn pid(t: &[Term], i: usize, tag: i64) -> Result<Pid, ControlError> {
@@ -314,18 +317,28 @@ impl ControlMessage {
         })
     }
 
-    /// Appends `131` + the control tuple. The messages that carry the traffic build their tuple
-    /// in a per-thread scratch vector, so sending them allocates nothing; others use `to_term`.
+    /// Appends `131` + the control tuple.
     pub fn encode_dist_to(&self, buf: &mut BytesMut) {
+        self.encode_dist(buf, true)
+    }
+
+    /// The control tuple, after `131` when `version`. The messages that carry the traffic build
+    /// their tuple in a per-thread scratch vector, so sending them allocates nothing; others
+    /// use `to_term`.
+    fn encode_dist(&self, buf: &mut BytesMut, version: bool) {
+        let put = |t: &Term, buf: &mut BytesMut| match version {
+            true => etf::encode_dist_to(t, buf),
+            false => etf::encode_dist_term_to(t, buf),
+        };
         CONTROL_SCRATCH.with(|scratch| {
             let mut v = scratch.take();
             v.clear();
             if !self.traffic_fields(&mut v) {
                 scratch.set(v);
-                return etf::encode_dist_to(&self.to_term(), buf);
+                return put(&self.to_term(), buf);
             }
             let t = Term::Tuple(v);
-            etf::encode_dist_to(&t, buf);
+            put(&t, buf);
             if let Term::Tuple(v) = t {
                 scratch.set(v);
             }
@@ -636,32 +649,75 @@ impl Message {
     /// when the control message carries one. The control tuple is read with the view decoder
     /// (no `Term` built for it); the payload becomes an owned `Term` for the mailbox.
     pub fn decode(body: Bytes) -> Result<Message, ControlError> {
-        let (control, used) = CONTROL_DECODER.with(|d| {
-            let mut d = d.borrow_mut();
-            let (ctrl, used) = d.decode_external(&body)?;
-            Ok::<_, ControlError>((ControlMessage::from_view(ctrl, &body)?, used))
-        })?;
-        let tag = control.tag() as i64;
-        let mut d = Decoder::new(body.slice(used..));
-        let payload = if d.remaining() > 0 {
-            if !control.needs_payload() {
-                return Err(ControlError::UnexpectedPayload(tag));
-            }
-            // Offsets count from the start of the body, as for the control message.
-            let p = d
-                .decode_external()
-                .map_err(|e| DecodeError::new(e.offset + used, e.kind))?;
-            if d.remaining() > 0 {
-                return Err(ControlError::Trailing(d.remaining()));
-            }
-            Some(p)
-        } else {
-            if control.needs_payload() {
-                return Err(ControlError::MissingPayload(tag));
-            }
-            None
-        };
-        Ok(Message { control, payload })
+        CONTROL_DECODER.with(|d| {
+            let d = &mut *d.borrow_mut();
+            let (ctrl, used) = d.view.decode_external(&body)?;
+            let control = ControlMessage::from_view(ctrl, &body)?;
+            let payload = payload_after(&control, &body, used, |dec| dec.decode_external())?;
+            Ok(Message { control, payload })
+        })
+    }
+
+    /// Decodes a packet with a distribution header (the bytes after `131 68`): the header's
+    /// atom cache references (updating `cache`), then the control message and, exactly when it
+    /// carries one, the payload, both without version bytes and with their ATOM_CACHE_REFs
+    /// resolved through the header. Error offsets count from the start of `body`.
+    pub fn decode_with_header(body: Bytes, cache: &mut AtomCache) -> Result<Message, ControlError> {
+        CONTROL_DECODER.with(|d| {
+            let d = &mut *d.borrow_mut();
+            let at = cache.read_header(&body, &mut d.refs)?;
+            d.view.clear();
+            let (root, used) = d.view.push_term(&body, at, &d.refs)?;
+            let ctrl = d.view.view(&body, root).ok_or(ControlError::NotATuple)?;
+            let control = match ControlMessage::fast(ctrl) {
+                Some(c) => c,
+                // The rest through owned terms decoded with the header's atoms (an opaque fun
+                // in them gets its cache references written out).
+                None => {
+                    let mut owned = Decoder::new(body.slice(at..));
+                    let t = owned
+                        .decode_term_with_atom_refs(&d.refs)
+                        .map_err(|e| DecodeError::new(e.offset + at, e.kind))?;
+                    ControlMessage::from_term(&t)?
+                }
+            };
+            let refs = &d.refs;
+            let payload = payload_after(&control, &body, used, |dec| {
+                dec.decode_term_with_atom_refs(refs)
+            })?;
+            Ok(Message { control, payload })
+        })
+    }
+
+    /// Appends the whole packet as a connection with negotiated `flags` must send it: with an
+    /// empty distribution header (`131 68 0`, terms without version bytes) when
+    /// DIST_HDR_ATOM_CACHE was negotiated, as BEAM then accepts nothing else; else `encode`.
+    pub fn encode_for(&self, flags: u64, buf: &mut BytesMut) {
+        if flags & crate::flags::DFLAG_DIST_HDR_ATOM_CACHE == 0 {
+            return self.encode(buf);
+        }
+        let payload = self.payload_to_send();
+        let start = buf.len();
+        buf.reserve(64);
+        buf.put_u32(0);
+        buf.put_slice(&[131, 68, 0]);
+        self.control.encode_dist(buf, false);
+        if let Some(p) = payload {
+            etf::encode_dist_term_to(p, buf);
+        }
+        let len = (buf.len() - start - 4) as u32;
+        buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    }
+
+    /// The payload as it goes out: none on a kind that carries none; `[]` on a
+    /// payload-carrying kind without one, so the peer never desynchronises.
+    fn payload_to_send(&self) -> Option<&Term> {
+        static NIL: Term = Term::List(Vec::new());
+        match (&self.payload, self.control.needs_payload()) {
+            (Some(p), true) => Some(p),
+            (None, true) => Some(&NIL),
+            (_, false) => None,
+        }
     }
 
     /// Appends the whole packet: 4-byte length, `112`, control, payload. The terms are written
@@ -669,12 +725,7 @@ impl Message {
     /// length is filled in last. A payload on a kind that carries none is not sent; a
     /// payload-carrying kind without one sends `[]`, so the peer never desynchronises.
     pub fn encode(&self, buf: &mut BytesMut) {
-        let nil = Term::nil();
-        let payload = match (&self.payload, self.control.needs_payload()) {
-            (Some(p), true) => Some(p),
-            (None, true) => Some(&nil),
-            (_, false) => None,
-        };
+        let payload = self.payload_to_send();
         let start = buf.len();
         buf.reserve(64);
         buf.put_u32(0);
@@ -698,12 +749,47 @@ impl Message {
 /// The empty atom `''` of SEND and REG_SEND, interned once.
 static EMPTY: LazyLock<Atom> = LazyLock::new(|| Atom::new(""));
 
+/// The payload after the control message (which ended at `used`): decoded with `decode` exactly
+/// when the control message carries one, and the end of the packet after it.
+fn payload_after(
+    control: &ControlMessage,
+    body: &Bytes,
+    used: usize,
+    decode: impl FnOnce(&mut Decoder) -> Result<Term, DecodeError>,
+) -> Result<Option<Term>, ControlError> {
+    let tag = control.tag() as i64;
+    if used >= body.len() {
+        if control.needs_payload() {
+            return Err(ControlError::MissingPayload(tag));
+        }
+        return Ok(None);
+    }
+    if !control.needs_payload() {
+        return Err(ControlError::UnexpectedPayload(tag));
+    }
+    let mut d = Decoder::new(body.slice(used..));
+    // Offsets count from the start of the body, as for the control message.
+    let p = decode(&mut d).map_err(|e| DecodeError::new(e.offset + used, e.kind))?;
+    if d.remaining() > 0 {
+        return Err(ControlError::Trailing(d.remaining()));
+    }
+    Ok(Some(p))
+}
+
+/// The per-thread decoding state of control messages: the view decoder (its arena reused
+/// across packets) and the current distribution header's atoms.
+#[derive(Default)]
+struct ControlDecoder {
+    view: view::Decoder,
+    refs: Vec<Atom>,
+}
+
 thread_local! {
     /// Elements of the control tuple being encoded, reused (see `encode_dist_to`).
     static CONTROL_SCRATCH: Cell<Vec<Term>> = const { Cell::new(Vec::new()) };
     /// One view decoder per thread (its arena is reused across packets): connections' reader
     /// tasks run on the runtime's worker threads.
-    static CONTROL_DECODER: RefCell<view::Decoder> = RefCell::new(view::Decoder::new());
+    static CONTROL_DECODER: RefCell<ControlDecoder> = RefCell::new(ControlDecoder::default());
 }
 
 #[cfg(test)]

@@ -50,9 +50,11 @@ pub const MANDATORY_25: u64 = DFLAG_EXTENDED_REFERENCES
 
 /// What a visible ferl node advertises: the mandatory set (spelled out *and* as the digest bit,
 /// which OTP 27 requires), PUBLISHED, monitors, SEND_SENDER, payload exits, UNLINK_ID, SPAWN,
-/// V4 node containers and ALIAS. Never ATOM_CACHE / DIST_HDR_ATOM_CACHE / FRAGMENTS (they change
-/// the framing: ferl only speaks pass-through 112 frames) nor NAME_ME.
-pub const DEFAULT: u64 = 0xd_075f_5fbd;
+/// V4 node containers and ALIAS, and DIST_HDR_ATOM_CACHE: a BEAM peer then sends distribution
+/// headers with its atom cache (ferl reads them; it sends pass-through 112 frames, which BEAM
+/// accepts either way), which is how BEAM talks to BEAM and costs the sender less. Never
+/// FRAGMENTS, the old ATOM_CACHE, nor NAME_ME.
+pub const DEFAULT: u64 = 0xd_075f_5fbd | DFLAG_DIST_HDR_ATOM_CACHE;
 
 /// The same for a hidden node: PUBLISHED cleared, so the peer lists us in `nodes(hidden)`.
 pub const DEFAULT_HIDDEN: u64 = DEFAULT & !DFLAG_PUBLISHED;
@@ -114,12 +116,7 @@ mod tests {
             assert!(DEFAULT & DFLAG_MANDATORY_25_DIGEST != 0);
             assert!(DEFAULT_HIDDEN & DFLAG_PUBLISHED == 0);
         }
-        for f in [
-            DFLAG_ATOM_CACHE,
-            DFLAG_DIST_HDR_ATOM_CACHE,
-            DFLAG_FRAGMENTS,
-            DFLAG_NAME_ME,
-        ] {
+        for f in [DFLAG_ATOM_CACHE, DFLAG_FRAGMENTS, DFLAG_NAME_ME] {
             assert_eq!(DEFAULT & f, 0);
         }
         for f in [
@@ -128,6 +125,7 @@ mod tests {
             DFLAG_ALIAS,
             DFLAG_V4_NC,
             DFLAG_UNLINK_ID,
+            DFLAG_DIST_HDR_ATOM_CACHE,
         ] {
             assert_ne!(DEFAULT & f, 0);
         }

@@ -1,5 +1,6 @@
 //! Framing after the handshake: a 4-byte big-endian length, then the packet; a zero length is a
-//! tick. ferl speaks only pass-through packets (`112`, no atom cache, no fragments).
+//! tick. ferl sends pass-through packets (`112`); it receives those and, from a peer that uses
+//! the atom cache, packets with a distribution header (`131 68`). No fragments.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -16,6 +17,9 @@ pub enum Frame {
     Tick,
     /// A pass-through packet: the bytes after `112` (`131 Ctrl [131 Payload]`).
     PassThrough(Bytes),
+    /// A packet with a distribution header: the bytes after `131 68` (header, then `Ctrl`
+    /// and `Payload` without version bytes).
+    DistHeader(Bytes),
 }
 
 /// What was wrong with a packet's framing.
@@ -24,7 +28,7 @@ pub enum FrameError {
     #[error("oversized packet: {len} bytes (limit {max})")]
     Oversized { len: usize, max: usize },
     #[error(
-        "distribution header (131 {0}) received, but atom cache/fragments were not negotiated"
+        "fragmented distribution header (131 {0}) received, but fragments were not negotiated"
     )]
     DistHeader(u8),
     #[error("unknown packet type {0} (only pass-through 112 is spoken)")]
@@ -59,7 +63,11 @@ pub fn parse(buf: &mut BytesMut, max_packet: usize) -> Result<Option<Frame>, Fra
             packet.advance(1);
             Ok(Some(Frame::PassThrough(packet)))
         }
-        131 if packet.len() > 1 && matches!(packet[1], 68..=70) => {
+        131 if packet.len() > 1 && packet[1] == 68 => {
+            packet.advance(2);
+            Ok(Some(Frame::DistHeader(packet)))
+        }
+        131 if packet.len() > 1 && matches!(packet[1], 69..=70) => {
             Err(FrameError::DistHeader(packet[1]))
         }
         other => Err(FrameError::UnknownType(other)),
@@ -95,7 +103,12 @@ mod tests {
             Err(FrameError::Oversized { len: 256, max: 255 })
         );
         let mut b = BytesMut::from(&[0, 0, 0, 3, 131, 68, 0][..]);
-        assert_eq!(parse(&mut b, 255), Err(FrameError::DistHeader(68)));
+        assert_eq!(
+            parse(&mut b, 255),
+            Ok(Some(Frame::DistHeader(Bytes::from_static(&[0]))))
+        );
+        let mut b = BytesMut::from(&[0, 0, 0, 3, 131, 69, 0][..]);
+        assert_eq!(parse(&mut b, 255), Err(FrameError::DistHeader(69)));
         let mut b = BytesMut::from(&[0, 0, 0, 1, 7][..]);
         assert_eq!(parse(&mut b, 255), Err(FrameError::UnknownType(7)));
     }

@@ -10,6 +10,7 @@
 //! - [`net`]: `Net`, a table keyed by peer name: `connect`, `accept`/`serve`, `get`, `peers`;
 //!   at most one connection per peer, every connection's events on one channel.
 
+pub mod atom_cache;
 pub mod connection;
 pub mod control;
 pub mod cookie;
@@ -20,6 +21,7 @@ pub mod handshake_io;
 pub mod handshake_msg;
 pub mod net;
 
+pub use atom_cache::{AtomCache, HeaderError};
 pub use connection::{
     CloseReason, Closed, ConnectionConfig, ConnectionHandle, Event, EventSink, Malformed,
 };

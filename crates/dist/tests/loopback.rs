@@ -9,7 +9,7 @@ use common::{capture_logs, ferl_name, setup, wait_log, Endpoint};
 use dist::handshake_io::{self, connect_stream};
 use dist::{
     AcceptAll, CloseReason, ControlError, ControlMessage, Event, FrameError, HandshakeError,
-    Malformed, Message, NetError, SetupError,
+    HeaderError, Malformed, Message, NetError, SetupError,
 };
 use etf::{Atom, Pid, Term};
 use std::time::Duration;
@@ -323,14 +323,77 @@ async fn unknown_control_tag_closes_only_that_connection() {
 }
 
 #[tokio::test]
-async fn atom_cache_header_closes_only_that_connection() {
-    bad_peer_closed_with(vec![0, 0, 0, 3, 131, 68, 0], |r| {
+async fn fragmented_header_closes_only_that_connection() {
+    bad_peer_closed_with(vec![0, 0, 0, 3, 131, 69, 0], |r| {
         matches!(
             r,
-            CloseReason::Malformed(Malformed::Frame(FrameError::DistHeader(68)))
+            CloseReason::Malformed(Malformed::Frame(FrameError::DistHeader(69)))
         )
     })
     .await;
+}
+
+#[tokio::test]
+async fn atom_cache_reference_to_an_empty_slot_closes_only_that_connection() {
+    // One reference, not new, segment 0, slot 5: nothing ever filled it.
+    bad_peer_closed_with(vec![0, 0, 0, 5, 131, 68, 1, 0x00, 5], |r| {
+        matches!(
+            r,
+            CloseReason::Malformed(Malformed::Control(ControlError::Header(
+                HeaderError::EmptySlot { index: 0, slot: 5 }
+            )))
+        )
+    })
+    .await;
+}
+
+/// SEND `{2, '', To}` + payload after a distribution header, To's node and the payload atom
+/// as ATOM_CACHE_REFs 0 and 1; `new` puts them in slots 3 (segment 0) and 4 (segment 1).
+fn header_send(ep: &Endpoint, new: bool) -> Vec<u8> {
+    let node = ep.name.as_str().as_bytes();
+    let mut p = vec![131, 68, 2];
+    let n = if new { 8 } else { 0 };
+    p.extend([n | ((n | 1) << 4), 0]);
+    p.push(3);
+    if new {
+        p.push(node.len() as u8);
+        p.extend(node);
+    }
+    p.push(4);
+    if new {
+        p.extend([5, b'h', b'e', b'l', b'l', b'o']);
+    }
+    p.extend([104, 3, 97, 2, 119, 0, 88, 82, 0]);
+    p.extend(1u32.to_be_bytes());
+    p.extend(0u32.to_be_bytes());
+    p.extend(ep.creation.to_be_bytes());
+    p.extend([82, 1]);
+    let mut frame = (p.len() as u32).to_be_bytes().to_vec();
+    frame.extend(p);
+    frame
+}
+
+#[tokio::test]
+async fn distribution_header_atom_cache_entries_are_kept_per_connection() {
+    let cookie = testkit::unique_cookie();
+    let mut ep =
+        Endpoint::start(&ferl_name("cached"), &cookie, Duration::from_secs(60), None).await;
+    let mut peer = fake_peer(&ep, &ferl_name("cacher"), &cookie).await;
+    // First the entries are new, then the same slots are referenced from the cache.
+    let mut bytes = header_send(&ep, true);
+    bytes.extend(header_send(&ep, false));
+    peer.write_all(&bytes).await.expect("write");
+    for _ in 0..2 {
+        let (_, m) = expect_message(&mut ep).await;
+        assert_eq!(
+            m.control,
+            ControlMessage::Send {
+                to: pid(ep.name, ep.creation, 1),
+                token: None
+            }
+        );
+        assert!(m.payload.expect("payload").is_atom("hello"));
+    }
 }
 
 #[tokio::test]

@@ -132,19 +132,25 @@ impl<'a> Out<'a> {
     }
 }
 
-/// Write 131 + `t` at the start of `space`: the length written, or `None` if it did not fit.
+/// Write 131 (when `V`) + `t` at the start of `space`: the length written, or `None` if it did
+/// not fit.
 #[inline(always)]
-fn write_into<const U: bool>(t: &Term, space: &mut [MaybeUninit<u8>]) -> Option<usize> {
+fn write_into<const U: bool, const V: bool>(
+    t: &Term,
+    space: &mut [MaybeUninit<u8>],
+) -> Option<usize> {
     let mut o = Out::new(space);
-    o.u8(VERSION);
+    if V {
+        o.u8(VERSION);
+    }
     write_term::<U>(t, &mut o);
     (!o.full).then_some(o.pos)
 }
 
 /// Write 131 + `t` into exactly `n` bytes at the start of `space` (`n` from `encoded_len`).
 #[cold]
-fn write_sized<const U: bool>(t: &Term, n: usize, space: &mut [MaybeUninit<u8>]) {
-    let written = write_into::<U>(t, &mut space[..n]);
+fn write_sized<const U: bool, const V: bool>(t: &Term, n: usize, space: &mut [MaybeUninit<u8>]) {
+    let written = write_into::<U, V>(t, &mut space[..n]);
     assert_eq!(written, Some(n), "encoded_len disagrees with the encoder");
 }
 
@@ -162,7 +168,7 @@ pub fn encode(t: &Term) -> Bytes {
     // The result is a `Vec` of exactly the encoded size, which becomes a `Bytes` without
     // copying or reallocating (and whose drop is a plain `free`, no reference count).
     let mut stack = [const { MaybeUninit::<u8>::uninit() }; STACK_BUF];
-    if let Some(n) = write_into::<false>(t, &mut stack) {
+    if let Some(n) = write_into::<false, true>(t, &mut stack) {
         // SAFETY: `write_into` initialised the first `n` bytes of `stack`.
         let written = unsafe { std::slice::from_raw_parts(stack.as_ptr().cast::<u8>(), n) };
         return Bytes::from(written.to_vec());
@@ -175,7 +181,7 @@ pub fn encode(t: &Term) -> Bytes {
 fn encode_large(t: &Term) -> Bytes {
     let n = encoded_len(t);
     let mut v: Vec<u8> = Vec::with_capacity(n);
-    write_sized::<false>(t, n, v.spare_capacity_mut());
+    write_sized::<false, true>(t, n, v.spare_capacity_mut());
     // SAFETY: `write_sized` initialised `v`'s first `n` bytes (it checks it wrote all of them).
     unsafe { v.set_len(n) };
     Bytes::from(v)
@@ -184,10 +190,10 @@ fn encode_large(t: &Term) -> Bytes {
 /// Append 131 + the term to `buf` in one pass when its spare capacity suffices, else after
 /// reserving exactly the space needed.
 #[inline(always)]
-fn append<const U: bool>(t: &Term, buf: &mut BytesMut) {
-    let n = match write_into::<U>(t, buf.spare_capacity_mut()) {
+fn append<const U: bool, const V: bool>(t: &Term, buf: &mut BytesMut) {
+    let n = match write_into::<U, V>(t, buf.spare_capacity_mut()) {
         Some(n) => n,
-        None => append_sized::<U>(t, buf),
+        None => append_sized::<U, V>(t, buf),
     };
     // SAFETY: the `n` bytes after `buf.len()` were initialised by `write_into`/`write_sized`.
     unsafe { buf.set_len(buf.len() + n) };
@@ -195,24 +201,29 @@ fn append<const U: bool>(t: &Term, buf: &mut BytesMut) {
 
 #[cold]
 #[inline(never)]
-fn append_sized<const U: bool>(t: &Term, buf: &mut BytesMut) -> usize {
-    let n = 1 + term_len::<U>(t);
+fn append_sized<const U: bool, const V: bool>(t: &Term, buf: &mut BytesMut) -> usize {
+    let n = V as usize + term_len::<U>(t);
     buf.reserve(n);
-    write_sized::<U>(t, n, buf.spare_capacity_mut());
+    write_sized::<U, V>(t, n, buf.spare_capacity_mut());
     n
 }
 
 /// Append 131 + the term to `buf`, as `encode` (one pass when `buf` has the room: reserving
 /// beforehand, e.g. from `encoded_len`, makes sure of it).
 pub fn encode_to(t: &Term, buf: &mut BytesMut) {
-    append::<false>(t, buf)
+    append::<false, true>(t, buf)
 }
 
 /// Append 131 + the term as an OTP 25 node writes it on a distribution connection (which
 /// negotiated UTF8_ATOMS): every atom as SMALL_ATOM_UTF8_EXT / ATOM_UTF8_EXT. Otherwise identical
 /// to `encode_to`. `term_to_binary/1` instead writes Latin-1-representable atoms as ATOM_EXT.
 pub fn encode_dist_to(t: &Term, buf: &mut BytesMut) {
-    append::<true>(t, buf)
+    append::<true, true>(t, buf)
+}
+
+/// `encode_dist_to` without the version byte: a term after a distribution header.
+pub fn encode_dist_term_to(t: &Term, buf: &mut BytesMut) {
+    append::<true, false>(t, buf)
 }
 
 /// Exact size of `encode(t)`, version byte included.

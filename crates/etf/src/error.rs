@@ -26,7 +26,8 @@ pub enum DecodeErrorKind {
     InvalidRefLen(u16),
     /// A float that is not finite, or an unparsable old-style FLOAT_EXT.
     BadFloat,
-    /// ATOM_CACHE_REF (82): only valid with a negotiated atom cache, which ferl never does.
+    /// ATOM_CACHE_REF (82) outside a distribution message, or naming an index its
+    /// distribution header does not have.
     AtomCacheRef,
     /// A compressed term (80): ferl never produces or negotiates them and carries no zlib.
     Compressed,
@@ -65,7 +66,10 @@ impl std::fmt::Display for DecodeErrorKind {
             Trailing(n) => write!(f, "{n} trailing bytes after term"),
             InvalidRefLen(n) => write!(f, "reference with {n} words (expected 1..=5)"),
             BadFloat => write!(f, "bad float"),
-            AtomCacheRef => write!(f, "atom cache reference without a negotiated atom cache"),
+            AtomCacheRef => write!(
+                f,
+                "atom cache reference not in this message's distribution header"
+            ),
             Compressed => write!(f, "compressed term (not supported)"),
             DistHeader => write!(f, "distribution header inside a term"),
             Malformed => write!(f, "malformed term"),

@@ -77,7 +77,9 @@ pub use crate::error::{RegisterError, RemoteAlreadySet, SendError, SpawnError};
 pub use crate::exception::{Class, Exception};
 pub use crate::exit::{ExitReason, IntoExitReason};
 pub use crate::mfa::{MfaFn, MfaFuture};
-pub use crate::net::{NodeGuard, NodeName, Ping, SpawnRequestOpts, StartError, StartOptions};
+pub use crate::net::{
+    NodeGuard, NodeName, Ping, SpawnReplyMode, SpawnRequestOpts, StartError, StartOptions,
+};
 pub use crate::node::{Node, NodeConfig, WeakNode};
 pub use crate::process::Process;
 pub use crate::remote::{MonitorTarget, NoConnection, NoRemote, Remote};

@@ -231,6 +231,7 @@ async fn remote_spawn_both_ways() {
         let opts = SpawnRequestOpts {
             link: false,
             monitor: true,
+            ..SpawnRequestOpts::default()
         };
         let (pid, r) = p
             .spawn_remote_opts(

@@ -5,7 +5,7 @@
 mod dist_support;
 
 use dist_support::*;
-use ferl::{Atom, MfaFn, Node, Ping, Process, SpawnError, SpawnRequestOpts, Term};
+use ferl::{Atom, MfaFn, Node, Ping, Process, SpawnError, SpawnReplyMode, SpawnRequestOpts, Term};
 use std::sync::Arc;
 use std::time::Duration;
 use testkit::RealEpmd;
@@ -150,6 +150,7 @@ async fn remote_spawn_both_ways() {
         let opts = SpawnRequestOpts {
             link: true,
             monitor: true,
+            ..SpawnRequestOpts::default()
         };
         let say = vec![Term::binary(b"x")];
         let (pid, r) = p
@@ -221,6 +222,78 @@ fn down_reason(m: &Term, r: ferl::Ref) -> Option<Term> {
     match m.as_tuple() {
         Some([t, Term::Ref(mr), _, _, why]) if t.is_atom("DOWN") && *mr == r => Some(why.clone()),
         _ => None,
+    }
+}
+
+/// `{reply, Mode}` of spawn_request: the requester's node holds back the replies not asked for
+/// (`error_only` is what erpc uses: the outcome comes in the DOWN), on the wire and locally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_request_reply_modes() {
+    let (_epmd, a, b) = pair().await;
+    let ghost = Atom::new(&format!(
+        "ghost_{}@{}",
+        std::process::id(),
+        testkit::hostname()
+    ));
+    for target in [b.name(), a.name()] {
+        let seen = run_in(&a, move |mut p| async move {
+            let mut seen = Vec::new();
+            for reply in [
+                SpawnReplyMode::Yes,
+                SpawnReplyMode::No,
+                SpawnReplyMode::ErrorOnly,
+                SpawnReplyMode::SuccessOnly,
+            ] {
+                let opts = SpawnRequestOpts {
+                    monitor: true,
+                    reply,
+                    ..SpawnRequestOpts::default()
+                };
+                let say = vec![Term::binary(b"x")];
+                let (m, f) = (Atom::new("Elixir.Greet"), Atom::new("say"));
+                let ok = p.spawn_request(target, m, f, say.clone(), opts);
+                // The DOWN comes in any mode; a wanted spawn_reply comes before it.
+                let first = p.receive_timeout(WAIT).await.expect("a message");
+                let got_reply = first
+                    .as_tuple()
+                    .is_some_and(|t| t[0].is_atom("spawn_reply"));
+                if got_reply {
+                    assert_eq!(first.as_tuple().map(|t| t[1].clone()), Some(Term::Ref(ok)));
+                    let down = p.receive_match(|m| down_reason(m, ok), Some(WAIT)).await;
+                    assert!(down.is_some(), "{reply:?}: DOWN after the reply");
+                } else {
+                    assert_eq!(down_reason(&first, ok), Some(atom("normal")), "{reply:?}");
+                }
+                let err = p.spawn_request(ghost, m, f, say, opts);
+                let failed = p
+                    .receive_match(
+                        |m| match m.as_tuple() {
+                            Some([t, Term::Ref(r), e, _])
+                                if *r == err && t.is_atom("spawn_reply") =>
+                            {
+                                Some(e.is_atom("error"))
+                            }
+                            _ => None,
+                        },
+                        Some(Duration::from_secs(3)),
+                    )
+                    .await;
+                seen.push((reply, got_reply, failed == Some(true)));
+            }
+            seen
+        })
+        .await;
+        use SpawnReplyMode::*;
+        assert_eq!(
+            seen,
+            vec![
+                (Yes, true, true),
+                (No, false, false),
+                (ErrorOnly, false, true),
+                (SuccessOnly, true, false)
+            ],
+            "spawning on {target}"
+        );
     }
 }
 

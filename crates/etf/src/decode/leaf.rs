@@ -2,6 +2,7 @@
 //! Each helper reads the body after a tag whose offset is `at` (used in error positions).
 
 use super::Cursor;
+use crate::atom::Atom;
 use crate::bigint::BigInt;
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::pid::{Export, Fun, Pid, Port, Ref, MAX_REF_WORDS};
@@ -100,12 +101,43 @@ impl Cursor<'_> {
         let arity = raw[5];
         let sub_input = raw.slice(30..);
         let mut sub = Cursor::new(&sub_input, 0, self.limits);
+        sub.refs = self.refs;
         let module = sub.atom().map_err(|e| {
             let e = sub.fix_offset(e);
             DecodeError::new(at + 30 + e.offset, e.kind)
         })?;
         let _ = (module, arity);
+        if !self.refs.is_empty() {
+            // After a distribution header the parts may use ATOM_CACHE_REFs, which mean nothing
+            // outside this message: keep the fun with its atoms written out instead.
+            let resolved = Self::resolve_fun(&raw, module, &mut sub).map_err(|e| {
+                let e = sub.fix_offset(e);
+                DecodeError::new(at + 30 + e.offset, e.kind)
+            })?;
+            return Ok(Term::Fun(Fun::from_raw(resolved)));
+        }
         Ok(Term::Fun(Fun::from_raw(raw)))
+    }
+
+    /// A NEW_FUN_EXT's bytes with every atom cache reference replaced by its atom: the fixed
+    /// fields copied, the module, OldIndex, OldUniq, Pid and free variables (read by `sub`, which
+    /// stands after the module) re-encoded, and Size recomputed.
+    #[cold]
+    fn resolve_fun(raw: &Bytes, module: Atom, sub: &mut Cursor) -> Result<Bytes, DecodeError> {
+        let num_free = u32::from_be_bytes([raw[26], raw[27], raw[28], raw[29]]);
+        let mut parts = vec![sub.term()?, sub.term()?, sub.term()?];
+        for _ in 0..num_free {
+            parts.push(sub.term()?);
+        }
+        let mut out = bytes::BytesMut::with_capacity(raw.len() + 64);
+        out.extend_from_slice(&raw[..30]);
+        crate::encode::encode_dist_term_to(&Term::Atom(module), &mut out);
+        for p in &parts {
+            crate::encode::encode_dist_term_to(p, &mut out);
+        }
+        let size = (out.len() - 1) as u32;
+        out[1..5].copy_from_slice(&size.to_be_bytes());
+        Ok(out.freeze())
     }
 
     /// Old FUN_EXT: NumFree, Pid, Module, Index, Uniq, free vars; no size field, so the parts are
@@ -222,7 +254,7 @@ impl Cursor<'_> {
             NEW_FUN_EXT => self.new_fun(at)?,
             FUN_EXT => self.old_fun(at, depth_left)?,
             FLOAT_EXT => self.old_float(at)?,
-            ATOM_CACHE_REF => return Err(DecodeError::new(at, K::AtomCacheRef)),
+            ATOM_CACHE_REF => Term::Atom(self.atom_ref(at)?),
             COMPRESSED => return Err(DecodeError::new(at, K::Compressed)),
             DIST_HEADER | DIST_FRAG_HEADER => return Err(DecodeError::new(at, K::DistHeader)),
             _ => return Err(DecodeError::new(at, K::UnknownTag(tag))),

@@ -119,6 +119,16 @@ impl Decoder {
         Ok(t)
     }
 
+    /// Reads one term without the version byte that follows a distribution header whose
+    /// atom cache references resolve to `refs` (ATOM_CACHE_REF `i` is `refs[i]`).
+    pub fn decode_term_with_atom_refs(&mut self, refs: &[Atom]) -> Result<Term, DecodeError> {
+        let mut c = Cursor::new(&self.input, self.pos, self.limits);
+        c.refs = refs;
+        let t = c.term()?;
+        self.pos = c.pos;
+        Ok(t)
+    }
+
     /// Reads one term without the version byte (terms after a distribution header).
     pub fn decode_term(&mut self) -> Result<Term, DecodeError> {
         let mut c = Cursor::new(&self.input, self.pos, self.limits);
@@ -151,6 +161,9 @@ struct Cursor<'a> {
     input: &'a Bytes,
     pos: usize,
     limits: Limits,
+    /// The atoms of the distribution header the term follows (ATOM_CACHE_REF indexes them);
+    /// empty for a plain external term.
+    refs: &'a [Atom],
     /// Frames for deep nesting (`frames.rs`); empty, unallocated, unless a subtree is nested
     /// deeper than the recursive descent goes. `ManuallyDrop` so the common case's drop is one
     /// inlined test.
@@ -185,6 +198,7 @@ impl<'a> Cursor<'a> {
             input,
             pos,
             limits,
+            refs: &[],
             stack: std::mem::ManuallyDrop::new(Vec::new()),
         }
     }
@@ -196,6 +210,15 @@ impl<'a> Cursor<'a> {
     #[cold]
     fn trailing(&self) -> DecodeError {
         DecodeError::new(self.pos, K::Trailing(self.remaining()))
+    }
+
+    /// ATOM_CACHE_REF (tag at `at`): the header atom its index names.
+    fn atom_ref(&mut self, at: usize) -> Result<Atom, DecodeError> {
+        let i = self.u8()? as usize;
+        self.refs
+            .get(i)
+            .copied()
+            .ok_or(DecodeError::new(at, K::AtomCacheRef))
     }
 
     /// `131` followed by one term.
@@ -341,7 +364,7 @@ impl<'a> Cursor<'a> {
             ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 self.atom_body(tag, at)
             }
-            ATOM_CACHE_REF => Err(DecodeError::new(at, K::AtomCacheRef)),
+            ATOM_CACHE_REF => self.atom_ref(at),
             _ => Err(DecodeError::new(at, K::Malformed)),
         }
     }

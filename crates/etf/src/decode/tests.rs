@@ -114,3 +114,50 @@ fn several_terms_in_one_frame() {
     assert_eq!(dec.remaining(), 1);
     assert_eq!(&dec.rest()[..], &[9]);
 }
+
+/// NEW_FUN_EXT with `module`, the pid's node and one free variable as given atom encodings.
+fn new_fun(module: &[u8], node: &[u8], free: &[u8]) -> Vec<u8> {
+    let mut f = vec![112, 0, 0, 0, 0, 0];
+    f.extend([7u8; 16]);
+    f.extend(0u32.to_be_bytes());
+    f.extend(1u32.to_be_bytes());
+    f.extend(module);
+    f.extend([97, 0, 97, 9, 88]);
+    f.extend(node);
+    f.extend([0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1]);
+    f.extend(free);
+    let size = (f.len() - 1) as u32;
+    f[1..5].copy_from_slice(&size.to_be_bytes());
+    f
+}
+
+#[test]
+fn atom_cache_refs_resolve_and_funs_keep_their_atoms_written_out() {
+    let refs = [Atom::new("m"), Atom::new("n@h"), Atom::new("x")];
+    // Outside a distribution header, a reference is an error.
+    assert_eq!(d(&[131, 82, 0]).unwrap_err().kind, K::AtomCacheRef);
+    let mut dec = Decoder::new(Bytes::from_static(&[104, 2, 82, 2, 82, 0]));
+    assert_eq!(
+        dec.decode_term_with_atom_refs(&refs),
+        Ok(Term::tuple(vec![Term::atom("x"), Term::atom("m")]))
+    );
+    let mut dec = Decoder::new(Bytes::from_static(&[82, 3]));
+    assert_eq!(
+        dec.decode_term_with_atom_refs(&refs).unwrap_err().kind,
+        K::AtomCacheRef
+    );
+    // A fun that uses references comes out as the same fun with its atoms written out, so it
+    // can be sent on anywhere.
+    let cached = new_fun(&[82, 0], &[82, 1], &[82, 2]);
+    let plain = new_fun(
+        &[119, 1, b'm'],
+        &[119, 3, b'n', b'@', b'h'],
+        &[119, 1, b'x'],
+    );
+    let mut dec = Decoder::new(Bytes::from(cached));
+    let got = dec.decode_term_with_atom_refs(&refs).expect("fun");
+    let mut want = Decoder::new(Bytes::from(plain.clone()));
+    assert_eq!(got, want.decode_term().expect("plain fun"));
+    let Term::Fun(f) = got else { panic!("{got:?}") };
+    assert_eq!(&f.raw()[..], &plain[..]);
+}

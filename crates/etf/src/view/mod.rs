@@ -43,6 +43,7 @@ mod tests;
 
 pub use term_ref::{MapIter, MapSeq, Seq, SeqIter, TermRef, View};
 
+use crate::atom::Atom;
 use crate::decode::Limits;
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use node::Node;
@@ -143,6 +144,27 @@ impl Decoder {
         }
         let mut p = Parser::new(input, pos, self.limits, &mut self.nodes, &mut self.stack);
         let node = p.external()?;
+        let end = p.pos;
+        Ok((
+            Root {
+                node,
+                input_len: input.len(),
+            },
+            end,
+        ))
+    }
+
+    /// Like `push_external` for a term without the version byte, as the control message and
+    /// payload that follow a distribution header: ATOM_CACHE_REF `i` is `refs[i]`.
+    pub fn push_term(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        refs: &[Atom],
+    ) -> Result<(Root, usize), DecodeError> {
+        let mut p =
+            Parser::new(input, pos, self.limits, &mut self.nodes, &mut self.stack).with_refs(refs);
+        let node = p.term()?;
         let end = p.pos;
         Ok((
             Root {

@@ -68,6 +68,8 @@ pub(super) struct Parser<'d, 'a> {
     pub(super) limits: Limits,
     pub(super) nodes: &'d mut Vec<Node>,
     stack: &'d mut Vec<Frame>,
+    /// The atoms of the distribution header the term follows (ATOM_CACHE_REF indexes them).
+    refs: &'a [Atom],
     /// Open old-FUN_EXT frames: the owned decoder reads their parts with its frame machine, so
     /// inside one it orders checks as in frame mode whatever the depth.
     funs: usize,
@@ -89,8 +91,24 @@ impl<'d, 'a> Parser<'d, 'a> {
             limits,
             nodes,
             stack,
+            refs: &[],
             funs: 0,
         }
+    }
+
+    /// Resolve ATOM_CACHE_REF through `refs` (a term after a distribution header).
+    pub(super) fn with_refs(mut self, refs: &'a [Atom]) -> Self {
+        self.refs = refs;
+        self
+    }
+
+    /// ATOM_CACHE_REF (tag at `at`): the header atom its index names.
+    fn atom_ref(&mut self, at: usize) -> Result<Atom, DecodeError> {
+        let i = self.u8()? as usize;
+        self.refs
+            .get(i)
+            .copied()
+            .ok_or(DecodeError::new(at, K::AtomCacheRef))
     }
 
     fn remaining(&self) -> usize {
@@ -234,7 +252,7 @@ impl<'d, 'a> Parser<'d, 'a> {
             ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 self.atom_body(tag, at)
             }
-            ATOM_CACHE_REF => Err(DecodeError::new(at, K::AtomCacheRef)),
+            ATOM_CACHE_REF => self.atom_ref(at),
             _ => Err(DecodeError::new(at, K::Malformed)),
         }
     }
@@ -643,7 +661,7 @@ impl<'d, 'a> Parser<'d, 'a> {
             }
             NEW_FUN_EXT => self.new_fun(at)?,
             FLOAT_EXT => self.old_float(at)?,
-            ATOM_CACHE_REF => return Err(DecodeError::new(at, K::AtomCacheRef)),
+            ATOM_CACHE_REF => Node::Atom(self.atom_ref(at)?),
             COMPRESSED => return Err(DecodeError::new(at, K::Compressed)),
             DIST_HEADER | DIST_FRAG_HEADER => return Err(DecodeError::new(at, K::DistHeader)),
             _ => return Err(DecodeError::new(at, K::UnknownTag(tag))),
@@ -709,7 +727,8 @@ impl<'d, 'a> Parser<'d, 'a> {
             self.limits,
             &mut sub_nodes,
             &mut sub_stack,
-        );
+        )
+        .with_refs(self.refs);
         sub.atom().map_err(|e| sub.fix_offset(e))?;
         Ok(Node::Fun { at, len: end - at })
     }

@@ -16,6 +16,6 @@ mod watch;
 
 pub use api::Ping;
 pub(crate) use remote::DistRemote;
-pub use spawn::SpawnRequestOpts;
+pub use spawn::{SpawnReplyMode, SpawnRequestOpts};
 pub use start::{NodeGuard, NodeName, StartError, StartOptions};
 pub use system::greet;

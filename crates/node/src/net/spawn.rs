@@ -23,6 +23,36 @@ pub struct SpawnRequestOpts {
     pub link: bool,
     /// The requester monitors the new process; the monitor ref is the request id.
     pub monitor: bool,
+    /// Which `spawn_reply` messages the requester gets (`{reply, ...}`).
+    pub reply: SpawnReplyMode,
+}
+
+/// `spawn_request/5`'s `{reply, Mode}` option. It is the requester's node that holds back the
+/// unwanted replies (the peer always sends SPAWN_REPLY: it carries the new pid for the link or
+/// monitor), so a caller that waits only for a DOWN, as `erpc:call` does with `error_only`, is
+/// not woken for a successful spawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SpawnReplyMode {
+    /// `yes`: every reply (the default).
+    #[default]
+    Yes,
+    /// `no`: none.
+    No,
+    /// `error_only`: only `{spawn_reply, Req, error, Reason}`.
+    ErrorOnly,
+    /// `success_only`: only `{spawn_reply, Req, ok, Pid}`.
+    SuccessOnly,
+}
+
+impl SpawnReplyMode {
+    fn wants(self, success: bool) -> bool {
+        match self {
+            SpawnReplyMode::Yes => true,
+            SpawnReplyMode::No => false,
+            SpawnReplyMode::ErrorOnly => !success,
+            SpawnReplyMode::SuccessOnly => success,
+        }
+    }
 }
 
 const FLAG_LINK: i64 = 1;
@@ -31,19 +61,25 @@ const FLAG_MONITOR: i64 = 2;
 /// Outstanding outbound requests: peer -> request id -> requester.
 #[derive(Default)]
 pub(crate) struct PendingSpawns {
-    by_node: Mutex<HashMap<Atom, HashMap<Ref, Pid>>>,
+    by_node: Mutex<HashMap<Atom, Requests>>,
 }
 
+/// One peer's outstanding requests: request id -> requester and its reply mode.
+type Requests = HashMap<Ref, (Pid, SpawnReplyMode)>;
+
 impl PendingSpawns {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Atom, HashMap<Ref, Pid>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Atom, Requests>> {
         self.by_node.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn add(&self, peer: Atom, req: Ref, requester: Pid) {
-        self.lock().entry(peer).or_default().insert(req, requester);
+    fn add(&self, peer: Atom, req: Ref, requester: Pid, reply: SpawnReplyMode) {
+        self.lock()
+            .entry(peer)
+            .or_default()
+            .insert(req, (requester, reply));
     }
 
-    fn take(&self, peer: Atom, req: Ref) -> Option<Pid> {
+    fn take(&self, peer: Atom, req: Ref) -> Option<(Pid, SpawnReplyMode)> {
         let mut m = self.lock();
         let reqs = m.get_mut(&peer)?;
         let r = reqs.remove(&req);
@@ -56,8 +92,10 @@ impl PendingSpawns {
     /// The connection to `peer` is gone: every request to it fails with `noconnection`.
     pub(crate) fn fail_node(&self, node: &Node, peer: Atom) {
         let reqs = self.lock().remove(&peer).unwrap_or_default();
-        for (req, requester) in reqs {
-            node.deliver(requester, reply_msg(req, Err(Atom::NOCONNECTION)));
+        for (req, (requester, reply)) in reqs {
+            if reply.wants(false) {
+                node.deliver(requester, reply_msg(req, Err(Atom::NOCONNECTION)));
+            }
         }
     }
 }
@@ -125,22 +163,27 @@ impl Process {
         let me = self.pid();
         if node == self.node.name() {
             // Our own node: the same protocol without the wire.
+            let reply = opts.reply;
             let opts = SpawnOpts {
                 link_to: opts.link.then_some(me),
                 monitor_by: opts.monitor.then_some((me, req)),
             };
             let (pid, go) = spawn_gated(&self.node, module, function, args, opts);
-            self.node.deliver(me, reply_msg(req, Ok(pid)));
+            if reply.wants(true) {
+                self.node.deliver(me, reply_msg(req, Ok(pid)));
+            }
             let _ = go.send(());
             return req;
         }
         let Some(d) = self.node.inner.dist.get() else {
             // No distribution: fail like an unreachable node.
-            self.node
-                .deliver(me, reply_msg(req, Err(Atom::NOCONNECTION)));
+            if opts.reply.wants(false) {
+                self.node
+                    .deliver(me, reply_msg(req, Err(Atom::NOCONNECTION)));
+            }
             return req;
         };
-        d.spawns.add(node, req, me);
+        d.spawns.add(node, req, me, opts.reply);
         let mut wire_opts = Vec::new();
         if opts.link {
             wire_opts.push(Term::atom("link"));
@@ -264,7 +307,7 @@ impl DistRemote {
         flags: i64,
         result: &Term,
     ) {
-        let Some(requester) = self.spawns.take(peer, req) else {
+        let Some((requester, reply)) = self.spawns.take(peer, req) else {
             tracing::debug!("SPAWN_REPLY from {peer} for an unknown request");
             return;
         };
@@ -273,7 +316,9 @@ impl DistRemote {
         }
         let new = match result {
             Term::Pid(p) => *p,
-            Term::Atom(a) => return node.deliver(requester, reply_msg(req, Err(*a))),
+            Term::Atom(a) if reply.wants(false) => {
+                return node.deliver(requester, reply_msg(req, Err(*a)))
+            }
             _ => return,
         };
         let alive = node
@@ -300,7 +345,9 @@ impl DistRemote {
             })
             .unwrap_or(false);
         if alive {
-            node.deliver(requester, reply_msg(req, Ok(new)));
+            if reply.wants(true) {
+                node.deliver(requester, reply_msg(req, Ok(new)));
+            }
         } else {
             // The requester is gone: undo what the other side set up for it.
             if flags & FLAG_LINK != 0 {

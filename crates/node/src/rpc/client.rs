@@ -4,7 +4,7 @@
 
 use super::erpc::{erpc_atom, execute_call_atom, execute_cast_atom};
 use super::result::{from_down, to_term, RpcError, RpcResult};
-use crate::net::SpawnRequestOpts;
+use crate::net::{SpawnReplyMode, SpawnRequestOpts};
 use crate::node::Node;
 use crate::process::Process;
 use crate::spawn::SpawnOpts;
@@ -51,7 +51,10 @@ pub fn cast(
     // A short-lived requester: the spawn reply (success or not) then finds nobody, which is
     // what erpc's `{reply, no}` asks for.
     node_handle.spawn(move |p: Process| async move {
-        let opts = SpawnRequestOpts::default();
+        let opts = SpawnRequestOpts {
+            reply: SpawnReplyMode::No,
+            ..SpawnRequestOpts::default()
+        };
         p.spawn_request(node, erpc_atom(), execute_cast_atom(), erpc_args, opts);
     });
 }
@@ -128,9 +131,11 @@ fn send_call(p: &Process, node: Atom, m: Atom, f: Atom, args: Vec<Term>) -> Pend
         let failed = spawned.err().map(|_| RpcError::Erpc(Term::atom("undef")));
         return Pending { req, res, failed };
     }
+    // As erpc: the outcome comes in the DOWN; a successful spawn's reply is not wanted.
     let opts = SpawnRequestOpts {
         link: false,
         monitor: true,
+        reply: SpawnReplyMode::ErrorOnly,
     };
     let req = p.spawn_request(node, erpc_atom(), execute_call_atom(), erpc_args, opts);
     Pending {

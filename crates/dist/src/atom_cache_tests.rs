@@ -1,0 +1,134 @@
+//! The atom cache header reader against a writer that follows the spec's layout, including
+//! odd and even reference counts (where the LongAtoms half byte goes) and 2-byte lengths.
+
+use super::*;
+use proptest::prelude::*;
+
+/// A header as `erl_ext_dist` lays it out: per reference (new?, segment, index, text).
+pub(crate) fn header(refs: &[(bool, u8, u8, &str)], long_atoms: bool) -> Vec<u8> {
+    let n = refs.len();
+    let mut out = vec![n as u8];
+    if n == 0 {
+        return out;
+    }
+    let mut flags = vec![0u8; n / 2 + 1];
+    for (i, (new, seg, _, _)) in refs.iter().enumerate() {
+        flags[i / 2] |= (((*new as u8) << 3) | seg) << (4 * (i % 2));
+    }
+    flags[n / 2] |= (long_atoms as u8) << (4 * (n % 2));
+    out.extend(flags);
+    for (new, _, idx, text) in refs {
+        out.push(*idx);
+        if *new {
+            if long_atoms {
+                out.extend((text.len() as u16).to_be_bytes());
+            } else {
+                out.push(text.len() as u8);
+            }
+            out.extend(text.as_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn new_entries_then_cached_references() {
+    let mut c = AtomCache::default();
+    let mut refs = Vec::new();
+    let h = header(&[(true, 0, 5, "push"), (true, 7, 255, "bench_sink")], false);
+    assert_eq!(c.read_header(&h, &mut refs), Ok(h.len()));
+    assert_eq!(refs, vec![Atom::new("push"), Atom::new("bench_sink")]);
+    // Odd count: the LongAtoms half byte shares the last flag byte.
+    let h = header(
+        &[
+            (false, 7, 255, ""),
+            (false, 0, 5, ""),
+            (true, 3, 1, "héllo"),
+        ],
+        true,
+    );
+    assert_eq!(c.read_header(&h, &mut refs), Ok(h.len()));
+    assert_eq!(
+        refs,
+        vec![
+            Atom::new("bench_sink"),
+            Atom::new("push"),
+            Atom::new("héllo")
+        ]
+    );
+    // A new entry replaces the slot's atom for later headers.
+    let h = header(&[(true, 0, 5, "pop")], false);
+    c.read_header(&h, &mut refs).expect("header");
+    let h = header(&[(false, 0, 5, "")], false);
+    c.read_header(&h, &mut refs).expect("header");
+    assert_eq!(refs, vec![Atom::new("pop")]);
+    assert_eq!(c.read_header(&[0], &mut refs), Ok(1));
+    assert!(refs.is_empty());
+}
+
+#[test]
+fn specific_errors() {
+    let mut c = AtomCache::default();
+    let mut refs = Vec::new();
+    let h = header(&[(false, 2, 9, "")], false);
+    assert_eq!(
+        c.read_header(&h, &mut refs),
+        Err(HeaderError::EmptySlot {
+            index: 0,
+            slot: 2 * 256 + 9
+        })
+    );
+    let h = header(&[(true, 0, 1, "abc")], false);
+    assert_eq!(
+        c.read_header(&h[..h.len() - 1], &mut refs),
+        Err(HeaderError::Truncated)
+    );
+    let mut bad = header(&[(true, 0, 1, "ab")], false);
+    let last = bad.len() - 1;
+    bad[last] = 0xff;
+    assert_eq!(c.read_header(&bad, &mut refs), Err(HeaderError::BadUtf8));
+    assert_eq!(c.read_header(&[], &mut refs), Err(HeaderError::Truncated));
+}
+
+proptest! {
+    /// A random run of headers against a model of the cache: every reference resolves to the
+    /// atom the model says, whatever the count's parity and the length width.
+    #[test]
+    fn headers_resolve_like_the_model(
+        msgs in proptest::collection::vec(
+            (proptest::collection::vec((any::<bool>(), 0u8..8, any::<u8>(), "[a-z]{0,12}"), 0..40), any::<bool>()),
+            1..20)
+    ) {
+        let mut c = AtomCache::default();
+        let mut model: std::collections::HashMap<(u8, u8), String> = Default::default();
+        let mut refs = Vec::new();
+        for (entries, long) in msgs {
+            // A reference to a slot the model has not filled yet must be a new entry.
+            let entries: Vec<(bool, u8, u8, String)> = entries
+                .into_iter()
+                .map(|(new, s, i, t)| (new || !model.contains_key(&(s, i)), s, i, t))
+                .collect();
+            let mut expect = Vec::new();
+            for (new, s, i, t) in &entries {
+                if *new {
+                    model.insert((*s, *i), t.clone());
+                }
+                expect.push(Atom::new(&model[&(*s, *i)]));
+            }
+            let borrowed: Vec<(bool, u8, u8, &str)> =
+                entries.iter().map(|(n, s, i, t)| (*n, *s, *i, t.as_str())).collect();
+            let h = header(&borrowed, long);
+            prop_assert_eq!(c.read_header(&h, &mut refs), Ok(h.len()));
+            prop_assert_eq!(&refs, &expect);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut c = AtomCache::default();
+        let mut refs = Vec::new();
+        if let Ok(n) = c.read_header(&bytes, &mut refs) {
+            prop_assert!(n <= bytes.len());
+        }
+    }
+}
