@@ -4,11 +4,13 @@
 //!
 //! Layers, bottom up:
 //! - sans-I/O: [`flags`], [`cookie`], [`handshake_msg`] + [`handshake`] (`Initiator`,
-//!   `Acceptor`), [`frame`], [`control`] (`ControlMessage`, `Message`).
+//!   `Acceptor`), [`frame`], [`atom_cache`] (the distribution header's atom cache),
+//!   [`control`] (`ControlMessage`, `Message`).
 //! - tokio: [`handshake_io`] (`connect`, `accept`, with the 7 s per-step setup timeout),
-//!   [`connection`] (`spawn` -> `ConnectionHandle`, reader/writer/ticker tasks, `Event`s).
+//!   [`connection`] (`spawn` -> `ConnectionHandle`, reader/writer/ticker tasks, `Event`s to an
+//!   `EventSink` called on the connection's own task, senders encoding into its outbox).
 //! - [`net`]: `Net`, a table keyed by peer name: `connect`, `accept`/`serve`, `get`, `peers`;
-//!   at most one connection per peer, every connection's events on one channel.
+//!   at most one connection per peer.
 
 pub mod atom_cache;
 pub mod connection;

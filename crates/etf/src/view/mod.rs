@@ -139,19 +139,7 @@ impl Decoder {
         input: &[u8],
         pos: usize,
     ) -> Result<(Root, usize), DecodeError> {
-        if pos > input.len() {
-            return Err(DecodeError::new(pos, K::UnexpectedEof));
-        }
-        let mut p = Parser::new(input, pos, self.limits, &mut self.nodes, &mut self.stack);
-        let node = p.external()?;
-        let end = p.pos;
-        Ok((
-            Root {
-                node,
-                input_len: input.len(),
-            },
-            end,
-        ))
+        self.push(input, pos, &[], true)
     }
 
     /// Like `push_external` for a term without the version byte, as the control message and
@@ -162,17 +150,27 @@ impl Decoder {
         pos: usize,
         refs: &[Atom],
     ) -> Result<(Root, usize), DecodeError> {
+        self.push(input, pos, refs, false)
+    }
+
+    fn push(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        refs: &[Atom],
+        version: bool,
+    ) -> Result<(Root, usize), DecodeError> {
+        if pos > input.len() {
+            return Err(DecodeError::new(pos, K::UnexpectedEof));
+        }
         let mut p =
             Parser::new(input, pos, self.limits, &mut self.nodes, &mut self.stack).with_refs(refs);
-        let node = p.term()?;
-        let end = p.pos;
-        Ok((
-            Root {
-                node,
-                input_len: input.len(),
-            },
-            end,
-        ))
+        let node = if version { p.external()? } else { p.term()? };
+        let root = Root {
+            node,
+            input_len: input.len(),
+        };
+        Ok((root, p.pos))
     }
 
     /// The view of a term from `push_external` on this same `input`; `None` if `root` is stale
