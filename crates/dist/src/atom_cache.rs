@@ -3,7 +3,9 @@
 //! once in its header, as cache references, and the control message and payload then use
 //! ATOM_CACHE_REF (82) indexes into that list. The cache (8 segments of 256) belongs to one
 //! connection: a new entry replaces the atom at its slot for later messages.
-//! Reading a header is total: a specific error, never a panic, on any bytes.
+//! Reading a header is total: a specific error, never a panic, on any bytes. The sending side
+//! (`OutCache`, `HeaderRefs`) names the node atoms of the messages that carry the traffic this
+//! way, so a BEAM peer looks each up by a one-byte index instead of by its text.
 
 use etf::{Atom, AtomError};
 
@@ -70,6 +72,85 @@ impl AtomCache {
             refs.push(atom);
         }
         Ok(r.pos)
+    }
+}
+
+/// The sending side: which atom each of the peer's cache slots holds after what we sent. Only
+/// the sender writes to it (under the connection's outbox lock, in stream order), so it always
+/// matches the peer's `AtomCache`.
+pub struct OutCache {
+    slots: Box<[Option<Atom>; SEGMENTS * SEGMENT_SIZE]>,
+}
+
+impl Default for OutCache {
+    fn default() -> Self {
+        OutCache {
+            slots: Box::new([None; SEGMENTS * SEGMENT_SIZE]),
+        }
+    }
+}
+
+/// One message's header under construction: its references in index order, at most 255.
+#[derive(Default)]
+pub struct HeaderRefs {
+    /// (atom, slot, whether this header must carry its text)
+    refs: Vec<(Atom, usize, bool)>,
+}
+
+impl HeaderRefs {
+    pub fn clear(&mut self) {
+        self.refs.clear();
+    }
+
+    /// The reference index of `atom` in this message, adding it (and claiming its slot in
+    /// `cache`, as a new entry if the slot held another atom) when it is not there yet.
+    pub fn index(&mut self, cache: &mut OutCache, atom: Atom) -> u8 {
+        if let Some(i) = self.refs.iter().position(|r| r.0 == atom) {
+            return i as u8;
+        }
+        // A fixed slot per atom (a multiplicative hash of its index), as erts does: a name
+        // sent again finds itself there and costs one byte.
+        let slot = (atom.index().wrapping_mul(0x9E37_79B1) >> 21) as usize;
+        let new = cache.slots[slot] != Some(atom);
+        // Two atoms of one message on the same slot: the later one must not evict the
+        // earlier, whose references come first; it is written out as new with its text
+        // (which the peer stores), and the earlier stays valid for this message only.
+        cache.slots[slot] = Some(atom);
+        self.refs.push((atom, slot, new));
+        (self.refs.len() - 1) as u8
+    }
+
+    /// Appends `131 68` and the header for the references taken so far.
+    pub fn write(&self, buf: &mut bytes::BytesMut) {
+        use bytes::BufMut;
+        let n = self.refs.len();
+        buf.put_slice(&[131, 68, n as u8]);
+        if n == 0 {
+            return;
+        }
+        let long = self
+            .refs
+            .iter()
+            .any(|(a, _, new)| *new && a.as_str().len() > 255);
+        let mut flags = [0u8; 128];
+        for (i, (_, slot, new)) in self.refs.iter().enumerate() {
+            let nibble = ((*new as u8) << 3) | (slot / SEGMENT_SIZE) as u8;
+            flags[i / 2] |= nibble << (4 * (i % 2));
+        }
+        flags[n / 2] |= (long as u8) << (4 * (n % 2));
+        buf.put_slice(&flags[..n / 2 + 1]);
+        for (atom, slot, new) in &self.refs {
+            buf.put_u8((slot % SEGMENT_SIZE) as u8);
+            if *new {
+                let text = atom.as_str().as_bytes();
+                if long {
+                    buf.put_u16(text.len() as u16);
+                } else {
+                    buf.put_u8(text.len() as u8);
+                }
+                buf.put_slice(text);
+            }
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! as possible and sends ticks, and a `ConnectionHandle` to send and close. The close reason is
 //! reported exactly once.
 
-use crate::atom_cache::AtomCache;
+use crate::atom_cache::{AtomCache, HeaderRefs, OutCache};
 use crate::control::{ControlError, Message};
 use crate::frame::{self, Frame, FrameError};
 use crate::handshake::{elixir_atom, Outcome};
@@ -114,8 +114,17 @@ struct Shared {
 /// the sender that finds the box empty wakes the writer: one wake-up per batch, not per packet.
 #[derive(Default)]
 struct Outbox {
-    queued: Mutex<BytesMut>,
+    queued: Mutex<Queued>,
     wake: Notify,
+}
+
+/// The packets not yet written, and the peer's atom cache as they leave it: both change
+/// together, in stream order, under the outbox lock.
+#[derive(Default)]
+struct Queued {
+    buf: BytesMut,
+    cache: OutCache,
+    refs: HeaderRefs,
 }
 
 /// A writer's buffer that a burst grew beyond this is dropped after use, not kept.
@@ -123,9 +132,9 @@ const KEEP_CAPACITY: usize = 1 << 20;
 
 impl Outbox {
     /// Appends with `put`, under the lock, waking the writer if the box was empty.
-    fn push(&self, put: impl FnOnce(&mut BytesMut)) {
+    fn push(&self, put: impl FnOnce(&mut Queued)) {
         let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let was_empty = q.is_empty();
+        let was_empty = q.buf.is_empty();
         put(&mut q);
         drop(q);
         if was_empty {
@@ -140,7 +149,7 @@ impl Outbox {
             *spare = BytesMut::with_capacity(64 * 1024);
         }
         let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::swap(&mut *q, spare);
+        std::mem::swap(&mut q.buf, spare);
     }
 }
 
@@ -216,7 +225,9 @@ impl ConnectionHandle {
             return Err(Closed);
         }
         let flags = self.shared.outcome.flags;
-        self.shared.outbox.push(|q| m.encode_for(flags, q));
+        self.shared
+            .outbox
+            .push(|q| m.encode_for(flags, &mut q.cache, &mut q.refs, &mut q.buf));
         Ok(())
     }
 
@@ -225,7 +236,7 @@ impl ConnectionHandle {
         if self.is_closed() {
             return Err(Closed);
         }
-        self.shared.outbox.push(|q| q.extend_from_slice(&frame));
+        self.shared.outbox.push(|q| q.buf.extend_from_slice(&frame));
         Ok(())
     }
 
@@ -494,7 +505,7 @@ mod tests {
 
     fn queue(sh: &Shared, n: usize) {
         for _ in 0..n {
-            sh.outbox.push(|q| q.extend_from_slice(&FRAME));
+            sh.outbox.push(|q| q.buf.extend_from_slice(&FRAME));
         }
     }
 

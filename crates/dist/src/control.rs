@@ -2,9 +2,12 @@
 //! can send, as typed Rust values; the `_TT` variants fold into their base with `token: Some(..)`.
 //! Decoding from a pass-through packet is total; encoding writes a whole 4-byte-framed packet.
 
-use crate::atom_cache::{AtomCache, HeaderError};
+use crate::atom_cache::{AtomCache, HeaderError, HeaderRefs, OutCache};
 use crate::frame::PASS_THROUGH;
 use bytes::{BufMut, Bytes, BytesMut};
+use etf::tag::{
+    ATOM_CACHE_REF, NEWER_REFERENCE_EXT, NEW_PID_EXT, SMALL_INTEGER_EXT, SMALL_TUPLE_EXT,
+};
 use etf::view::{self, View};
 use etf::{Atom, DecodeError, Decoder, Pid, Ref, Term};
 use std::cell::{Cell, RefCell};
@@ -343,6 +346,75 @@ impl ControlMessage {
                 scratch.set(v);
             }
         })
+    }
+
+    /// SEND, REG_SEND, SEND_SENDER, ALIAS_SEND (no trace token) as the control term after a
+    /// distribution header, into `out`, with its atoms as ATOM_CACHE_REFs taken in `refs`:
+    /// the length written, or `None` for any other message (nothing taken then).
+    fn traffic_cached(
+        &self,
+        cache: &mut OutCache,
+        refs: &mut HeaderRefs,
+        out: &mut [u8; 96],
+    ) -> Option<usize> {
+        use ControlMessage::*;
+        let mut w = CtrlWriter { out, n: 0 };
+        let mut atom = |w: &mut CtrlWriter, a: Atom| {
+            let i = refs.index(cache, a);
+            w.put(&[ATOM_CACHE_REF, i]);
+        };
+        // NEW_PID_EXT with its node as a reference.
+        fn pid(w: &mut CtrlWriter, p: &Pid, atom: &mut dyn FnMut(&mut CtrlWriter, Atom)) {
+            w.put(&[NEW_PID_EXT]);
+            atom(w, p.node);
+            w.put(&p.id.to_be_bytes());
+            w.put(&p.serial.to_be_bytes());
+            w.put(&p.creation.to_be_bytes());
+        }
+        match self {
+            Send { to, token: None } => {
+                w.put(&[SMALL_TUPLE_EXT, 3, SMALL_INTEGER_EXT, 2]);
+                atom(&mut w, *EMPTY);
+                pid(&mut w, to, &mut atom);
+            }
+            RegSend {
+                from,
+                to,
+                token: None,
+            } => {
+                w.put(&[SMALL_TUPLE_EXT, 4, SMALL_INTEGER_EXT, 6]);
+                pid(&mut w, from, &mut atom);
+                atom(&mut w, *EMPTY);
+                atom(&mut w, *to);
+            }
+            SendSender {
+                from,
+                to,
+                token: None,
+            } => {
+                w.put(&[SMALL_TUPLE_EXT, 3, SMALL_INTEGER_EXT, 22]);
+                pid(&mut w, from, &mut atom);
+                pid(&mut w, to, &mut atom);
+            }
+            AliasSend {
+                from,
+                alias,
+                token: None,
+            } => {
+                w.put(&[SMALL_TUPLE_EXT, 3, SMALL_INTEGER_EXT, 33]);
+                pid(&mut w, from, &mut atom);
+                let ids = alias.ids();
+                w.put(&[NEWER_REFERENCE_EXT]);
+                w.put(&(ids.len() as u16).to_be_bytes());
+                atom(&mut w, alias.node);
+                w.put(&alias.creation.to_be_bytes());
+                for id in ids {
+                    w.put(&id.to_be_bytes());
+                }
+            }
+            _ => return None,
+        }
+        Some(w.n)
     }
 
     /// The tuple elements of SEND, REG_SEND, SEND_SENDER, ALIAS_SEND (no trace token), as
@@ -689,10 +761,18 @@ impl Message {
         })
     }
 
-    /// Appends the whole packet as a connection with negotiated `flags` must send it: with an
-    /// empty distribution header (`131 68 0`, terms without version bytes) when
-    /// DIST_HDR_ATOM_CACHE was negotiated, as BEAM then accepts nothing else; else `encode`.
-    pub fn encode_for(&self, flags: u64, buf: &mut BytesMut) {
+    /// Appends the whole packet as a connection with negotiated `flags` must send it: when
+    /// DIST_HDR_ATOM_CACHE was negotiated (BEAM then accepts nothing else), after a
+    /// distribution header, terms without version bytes, the node and name atoms of the
+    /// traffic's control messages as references into the peer's cache (`cache`: what it holds
+    /// after what this connection sent; `refs`: scratch); else `encode`.
+    pub fn encode_for(
+        &self,
+        flags: u64,
+        cache: &mut OutCache,
+        refs: &mut HeaderRefs,
+        buf: &mut BytesMut,
+    ) {
         if flags & crate::flags::DFLAG_DIST_HDR_ATOM_CACHE == 0 {
             return self.encode(buf);
         }
@@ -700,8 +780,18 @@ impl Message {
         let start = buf.len();
         buf.reserve(64);
         buf.put_u32(0);
-        buf.put_slice(&[131, 68, 0]);
-        self.control.encode_dist(buf, false);
+        refs.clear();
+        let mut ctrl = [0u8; 96];
+        match self.control.traffic_cached(cache, refs, &mut ctrl) {
+            Some(n) => {
+                refs.write(buf);
+                buf.put_slice(&ctrl[..n]);
+            }
+            None => {
+                buf.put_slice(&[131, 68, 0]);
+                self.control.encode_dist(buf, false);
+            }
+        }
         if let Some(p) = payload {
             etf::encode_dist_term_to(p, buf);
         }
@@ -748,6 +838,20 @@ impl Message {
 
 /// The empty atom `''` of SEND and REG_SEND, interned once.
 static EMPTY: LazyLock<Atom> = LazyLock::new(|| Atom::new(""));
+
+/// Writes a control term into a fixed buffer (the traffic's control terms are at most
+/// 4 + 2 * 15 + 3 + 2 + 20 bytes).
+struct CtrlWriter<'a> {
+    out: &'a mut [u8; 96],
+    n: usize,
+}
+
+impl CtrlWriter<'_> {
+    fn put(&mut self, b: &[u8]) {
+        self.out[self.n..self.n + b.len()].copy_from_slice(b);
+        self.n += b.len();
+    }
+}
 
 /// The payload after the control message (which ended at `used`): decoded with `decode` exactly
 /// when the control message carries one, and the end of the packet after it.
