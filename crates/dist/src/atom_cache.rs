@@ -25,17 +25,19 @@ pub enum HeaderError {
     Atom(#[from] AtomError),
 }
 
-/// One connection's atom cache.
-pub struct AtomCache {
-    slots: Box<[Option<Atom>; SEGMENTS * SEGMENT_SIZE]>,
+/// The atom in each of a cache's slots (segment * 256 + index).
+struct Slots(Box<[Option<Atom>; SEGMENTS * SEGMENT_SIZE]>);
+
+impl Default for Slots {
+    fn default() -> Self {
+        Slots(Box::new([None; SEGMENTS * SEGMENT_SIZE]))
+    }
 }
 
-impl Default for AtomCache {
-    fn default() -> Self {
-        AtomCache {
-            slots: Box::new([None; SEGMENTS * SEGMENT_SIZE]),
-        }
-    }
+/// One connection's atom cache.
+#[derive(Default)]
+pub struct AtomCache {
+    slots: Slots,
 }
 
 impl AtomCache {
@@ -64,10 +66,10 @@ impl AtomCache {
                 };
                 let text = std::str::from_utf8(r.take(len)?).map_err(|_| HeaderError::BadUtf8)?;
                 let atom = Atom::try_new(text)?;
-                self.slots[slot] = Some(atom);
+                self.slots.0[slot] = Some(atom);
                 atom
             } else {
-                self.slots[slot].ok_or(HeaderError::EmptySlot { index, slot })?
+                self.slots.0[slot].ok_or(HeaderError::EmptySlot { index, slot })?
             };
             refs.push(atom);
         }
@@ -78,16 +80,9 @@ impl AtomCache {
 /// The sending side: which atom each of the peer's cache slots holds after what we sent. Only
 /// the sender writes to it (under the connection's outbox lock, in stream order), so it always
 /// matches the peer's `AtomCache`.
+#[derive(Default)]
 pub struct OutCache {
-    slots: Box<[Option<Atom>; SEGMENTS * SEGMENT_SIZE]>,
-}
-
-impl Default for OutCache {
-    fn default() -> Self {
-        OutCache {
-            slots: Box::new([None; SEGMENTS * SEGMENT_SIZE]),
-        }
-    }
+    slots: Slots,
 }
 
 /// One message's header under construction: its references in index order, at most 255.
@@ -111,11 +106,11 @@ impl HeaderRefs {
         // A fixed slot per atom (a multiplicative hash of its index), as erts does: a name
         // sent again finds itself there and costs one byte.
         let slot = (atom.index().wrapping_mul(0x9E37_79B1) >> 21) as usize;
-        let new = cache.slots[slot] != Some(atom);
+        let new = cache.slots.0[slot] != Some(atom);
         // Two atoms of one message on the same slot: the later one must not evict the
         // earlier, whose references come first; it is written out as new with its text
         // (which the peer stores), and the earlier stays valid for this message only.
-        cache.slots[slot] = Some(atom);
+        cache.slots.0[slot] = Some(atom);
         self.refs.push((atom, slot, new));
         (self.refs.len() - 1) as u8
     }

@@ -776,27 +776,23 @@ impl Message {
         if flags & crate::flags::DFLAG_DIST_HDR_ATOM_CACHE == 0 {
             return self.encode(buf);
         }
-        let payload = self.payload_to_send();
-        let start = buf.len();
-        buf.reserve(64);
-        buf.put_u32(0);
-        refs.clear();
-        let mut ctrl = [0u8; 96];
-        match self.control.traffic_cached(cache, refs, &mut ctrl) {
-            Some(n) => {
-                refs.write(buf);
-                buf.put_slice(&ctrl[..n]);
+        framed(buf, |buf| {
+            refs.clear();
+            let mut ctrl = [0u8; 96];
+            match self.control.traffic_cached(cache, refs, &mut ctrl) {
+                Some(n) => {
+                    refs.write(buf);
+                    buf.put_slice(&ctrl[..n]);
+                }
+                None => {
+                    buf.put_slice(&[131, 68, 0]);
+                    self.control.encode_dist(buf, false);
+                }
             }
-            None => {
-                buf.put_slice(&[131, 68, 0]);
-                self.control.encode_dist(buf, false);
+            if let Some(p) = self.payload_to_send() {
+                etf::encode_dist_term_to(p, buf);
             }
-        }
-        if let Some(p) = payload {
-            etf::encode_dist_term_to(p, buf);
-        }
-        let len = (buf.len() - start - 4) as u32;
-        buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        })
     }
 
     /// The payload as it goes out: none on a kind that carries none; `[]` on a
@@ -815,17 +811,13 @@ impl Message {
     /// length is filled in last. A payload on a kind that carries none is not sent; a
     /// payload-carrying kind without one sends `[]`, so the peer never desynchronises.
     pub fn encode(&self, buf: &mut BytesMut) {
-        let payload = self.payload_to_send();
-        let start = buf.len();
-        buf.reserve(64);
-        buf.put_u32(0);
-        buf.put_u8(PASS_THROUGH);
-        self.control.encode_dist_to(buf);
-        if let Some(p) = payload {
-            etf::encode_dist_to(p, buf);
-        }
-        let len = (buf.len() - start - 4) as u32;
-        buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        framed(buf, |buf| {
+            buf.put_u8(PASS_THROUGH);
+            self.control.encode_dist_to(buf);
+            if let Some(p) = self.payload_to_send() {
+                etf::encode_dist_to(p, buf);
+            }
+        })
     }
 
     /// The packet as one `Bytes`.
@@ -834,6 +826,16 @@ impl Message {
         self.encode(&mut b);
         b.freeze()
     }
+}
+
+/// Appends a packet: its 4-byte length, filled in once `packet` has written the rest.
+fn framed(buf: &mut BytesMut, packet: impl FnOnce(&mut BytesMut)) {
+    let start = buf.len();
+    buf.reserve(64);
+    buf.put_u32(0);
+    packet(buf);
+    let len = (buf.len() - start - 4) as u32;
+    buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
 }
 
 /// The empty atom `''` of SEND and REG_SEND, interned once.

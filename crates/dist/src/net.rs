@@ -43,29 +43,39 @@ struct TableSink {
 
 impl EventSink for TableSink {
     fn event(&self, ev: Event) {
-        if let (Event::Closed { peer, conn, .. }, Some(inner)) = (&ev, self.inner.upgrade()) {
-            let mut t = inner.table.lock().unwrap_or_else(|e| e.into_inner());
-            match t.get(peer) {
+        if let Event::Closed { peer, conn, .. } = &ev {
+            if let Some(inner) = self.inner.upgrade() {
+                inner.forget_closed(*peer, *conn);
+            }
+        }
+        self.owner.event(ev);
+    }
+}
+
+impl Inner {
+    /// Connection `conn` to `peer` closed: drop its entry unless a newer one replaced it.
+    fn forget_closed(&self, peer: Atom, conn: u64) {
+        {
+            let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
+            match t.get(&peer) {
                 // The peer came back (we answered its new handshake `alive`) before this close
                 // was seen: that handshake owns the entry now, as if no connection had been
                 // there. Removing it would orphan the handshake.
                 Some(Entry::Up {
                     handle,
                     replacing: Some(attempt),
-                }) if handle.id() == *conn => {
+                }) if handle.id() == conn => {
                     let attempt = *attempt;
                     let abort = Arc::new(Notify::new());
-                    t.insert(*peer, Entry::Pending { attempt, abort });
+                    t.insert(peer, Entry::Pending { attempt, abort });
                 }
-                Some(Entry::Up { handle, .. }) if handle.id() == *conn => {
-                    t.remove(peer);
+                Some(Entry::Up { handle, .. }) if handle.id() == conn => {
+                    t.remove(&peer);
                 }
                 _ => {}
             }
-            drop(t);
-            inner.changed.send_modify(|n| *n += 1);
         }
-        self.owner.event(ev);
+        self.changed.send_modify(|n| *n += 1);
     }
 }
 

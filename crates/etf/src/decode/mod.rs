@@ -214,11 +214,7 @@ impl<'a> Cursor<'a> {
 
     /// ATOM_CACHE_REF (tag at `at`): the header atom its index names.
     fn atom_ref(&mut self, at: usize) -> Result<Atom, DecodeError> {
-        let i = self.u8()? as usize;
-        self.refs
-            .get(i)
-            .copied()
-            .ok_or(DecodeError::new(at, K::AtomCacheRef))
+        cached_atom(self.refs, self.u8()?, at)
     }
 
     /// `131` followed by one term.
@@ -372,6 +368,13 @@ impl<'a> Cursor<'a> {
 
 /// An atom-table failure as a decode error at `at` (shared with the view decoder).
 #[cold]
+/// The atom ATOM_CACHE_REF `i` (its tag at `at`) names among a distribution header's `refs`.
+pub(crate) fn cached_atom(refs: &[Atom], i: u8, at: usize) -> Result<Atom, DecodeError> {
+    refs.get(i as usize)
+        .copied()
+        .ok_or(DecodeError::new(at, K::AtomCacheRef))
+}
+
 pub(crate) fn atom_error(e: DecodeAtomError, at: usize) -> DecodeError {
     DecodeError::new(
         at,

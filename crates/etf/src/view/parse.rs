@@ -10,7 +10,7 @@
 use super::node::{Node, Tail};
 use crate::atom::Atom;
 use crate::decode::descent::RECURSE_MAX;
-use crate::decode::{atom_error, latin1_atom, Limits};
+use crate::decode::{atom_error, cached_atom, latin1_atom, Limits};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::pid::{Export, Pid, Port, MAX_REF_WORDS};
 use crate::tag::*;
@@ -104,11 +104,7 @@ impl<'d, 'a> Parser<'d, 'a> {
 
     /// ATOM_CACHE_REF (tag at `at`): the header atom its index names.
     fn atom_ref(&mut self, at: usize) -> Result<Atom, DecodeError> {
-        let i = self.u8()? as usize;
-        self.refs
-            .get(i)
-            .copied()
-            .ok_or(DecodeError::new(at, K::AtomCacheRef))
+        cached_atom(self.refs, self.u8()?, at)
     }
 
     fn remaining(&self) -> usize {
