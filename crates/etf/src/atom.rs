@@ -5,7 +5,10 @@
 //! - index -> text (`Atom::as_str`, used by printing, encoding and term order) is lock-free: slots
 //!   live in fixed-size segments allocated on demand; a segment pointer and a slot are each an
 //!   `AtomicPtr` (null until set), so reading is two acquire loads (plain loads on x86) and two
-//!   null checks. Slots are written once, before the index is published.
+//!   null checks. Slots are written once, before the index is published. The global table's
+//!   segment pointers are a plain static, so `Atom` reads them without the table's `LazyLock`
+//!   check; each entry also holds its encodings padded to 16 bytes, which the encoder copies
+//!   with one move.
 //! - text -> index (every atom decoded off the wire, the hot path) goes through 64 shards, each a
 //!   `RwLock<HashMap<&'static str, u32>>` chosen by an FxHash of the text. Existing atoms (the
 //!   overwhelmingly common case) only take a shard *read* lock, which readers share, and different
@@ -110,6 +113,14 @@ fn fx_hash(s: &str) -> u64 {
 type Shard = RwLock<HashMap<&'static str, u32, BuildHasherDefault<FxHasher>>>;
 /// A segment of slots; a slot is null until its atom's (leaked, immutable) entry is published.
 type Segment = [AtomicPtr<AtomEntry>; SEGMENT_SIZE];
+type Segments = [AtomicPtr<Segment>; SEGMENTS];
+
+#[allow(clippy::declare_interior_mutable_const)] // a fresh array's initialiser, copied each time
+const NO_SEGMENTS: Segments = [const { AtomicPtr::new(null_mut()) }; SEGMENTS];
+
+/// The global table's segment pointers, a plain static so that `Atom::as_str`/`external` read
+/// them without first checking that the table's `LazyLock` ran (see `global_entry`).
+static GLOBAL_SEGMENTS: Segments = NO_SEGMENTS;
 
 /// What the table keeps per atom: its text and its two external encodings, precomputed once so
 /// the encoder writes an atom with a single copy (no per-encode UTF-8/Latin-1 analysis).
@@ -119,6 +130,23 @@ pub(crate) struct AtomEntry {
     pub(crate) t2b: &'static [u8],
     /// As written on distribution connections (UTF8_ATOMS): SMALL_ATOM_UTF8_EXT / ATOM_UTF8_EXT.
     pub(crate) dist: &'static [u8],
+    /// `t2b` and `dist` zero-padded to 16 bytes when they fit (most atoms): the encoder copies
+    /// them with one 16-byte move, whatever their length.
+    pub(crate) t2b16: [u8; 16],
+    pub(crate) dist16: [u8; 16],
+}
+
+/// `b` zero-padded to 16 bytes (zeros if it is longer: then unused).
+const fn pad16(b: &[u8]) -> [u8; 16] {
+    let mut w = [0u8; 16];
+    if b.len() <= 16 {
+        let mut i = 0;
+        while i < b.len() {
+            w[i] = b[i];
+            i += 1;
+        }
+    }
+    w
 }
 
 fn utf8_ext(s: &str) -> Vec<u8> {
@@ -153,7 +181,13 @@ impl AtomEntry {
         } else {
             dist
         };
-        Box::leak(Box::new(AtomEntry { text, t2b, dist }))
+        Box::leak(Box::new(AtomEntry {
+            text,
+            t2b,
+            dist,
+            t2b16: pad16(t2b),
+            dist16: pad16(dist),
+        }))
     }
 }
 
@@ -162,32 +196,45 @@ impl AtomEntry {
 pub struct AtomTable {
     limit: u32,
     next: AtomicU32,
-    /// `SEGMENTS` pointers, each null or a `Box<Segment>` owned by the table.
-    segments: Box<[AtomicPtr<Segment>]>,
+    /// `SEGMENTS` pointers, each null or a `Box<Segment>` owned by the table: the global
+    /// table's are the static `GLOBAL_SEGMENTS` (read by `Atom` without going through the
+    /// table's `LazyLock`), another table's a leaked-and-reclaimed `Box` (`owned`).
+    segments: &'static Segments,
+    owned: bool,
     shards: Box<[Shard]>,
 }
 
 impl Drop for AtomTable {
     fn drop(&mut self) {
-        for seg in self.segments.iter_mut() {
-            let p = *seg.get_mut();
+        if !self.owned {
+            return; // the global table's static segments (never dropped in practice)
+        }
+        for seg in self.segments.iter() {
+            let p = seg.swap(null_mut(), Ordering::AcqRel);
             if !p.is_null() {
                 // SAFETY: non-null segment pointers come from `Box::into_raw` in `segment`
                 // and are freed only here, once, when the table is gone.
                 drop(unsafe { Box::from_raw(p) });
             }
         }
+        // SAFETY: an owned array came from `Box::leak` in `with_limit` and is reachable only
+        // through this table, which is being dropped.
+        drop(unsafe { Box::from_raw(std::ptr::from_ref(self.segments).cast_mut()) });
     }
 }
 
 impl AtomTable {
     /// A table holding at most `limit` atoms (clamped to `DEFAULT_ATOM_LIMIT`).
     pub fn with_limit(limit: usize) -> AtomTable {
-        let limit = limit.min(DEFAULT_ATOM_LIMIT) as u32;
+        AtomTable::new(limit, Box::leak(Box::new(NO_SEGMENTS)), true)
+    }
+
+    fn new(limit: usize, segments: &'static Segments, owned: bool) -> AtomTable {
         AtomTable {
-            limit,
+            limit: limit.min(DEFAULT_ATOM_LIMIT) as u32,
             next: AtomicU32::new(0),
-            segments: (0..SEGMENTS).map(|_| AtomicPtr::new(null_mut())).collect(),
+            segments,
+            owned,
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(HashMap::default()))
                 .collect(),
@@ -418,7 +465,7 @@ fn cache_store(slot: usize, bytes: &[u8], a: Atom) {
 }
 
 static TABLE: LazyLock<AtomTable> = LazyLock::new(|| {
-    let t = AtomTable::with_limit(DEFAULT_ATOM_LIMIT);
+    let t = AtomTable::new(DEFAULT_ATOM_LIMIT, &GLOBAL_SEGMENTS, false);
     for s in PREDEFINED {
         // Cannot fail: the table is empty and the names are short.
         let _ = t.intern(s, DEFAULT_ATOM_LIMIT);
@@ -548,9 +595,9 @@ impl Atom {
     }
 
     /// The atom's text. Lock-free; atoms are never freed.
+    #[inline]
     pub fn as_str(&self) -> &'static str {
-        // Every `Atom` value came from the table, so the slot is set; "" is a defensive fallback.
-        TABLE.get(self.0).unwrap_or("")
+        global_entry(self.0).text
     }
 
     pub fn index(self) -> u32 {
@@ -561,12 +608,56 @@ impl Atom {
     /// it, or with `dist` as a distribution connection does (always UTF-8).
     #[inline]
     pub fn external(self, dist: bool) -> &'static [u8] {
-        match TABLE.entry(self.0) {
-            Some(e) if dist => e.dist,
-            Some(e) => e.t2b,
-            None => &[115, 0], // defensive: '' (cannot happen for a table-issued Atom)
+        let e = self.entry();
+        if dist {
+            e.dist
+        } else {
+            e.t2b
         }
     }
+
+    /// The table's entry (text and encodings).
+    #[inline(always)]
+    pub(crate) fn entry(self) -> &'static AtomEntry {
+        global_entry(self.0)
+    }
+}
+
+/// The global table's entry for `idx`, read straight from `GLOBAL_SEGMENTS`: two loads and two
+/// null checks, no `LazyLock` check and no bounds check (an index is below the table's limit,
+/// and the mask keeps even a forged one in range). An `Atom` constant (`Atom::TRUE`) can be used
+/// before anything touched the table: its slot is then still null and the slow path makes the
+/// table, which interns the predefined atoms at their fixed indices.
+#[inline(always)]
+fn global_entry(idx: u32) -> &'static AtomEntry {
+    let seg =
+        GLOBAL_SEGMENTS[(idx >> SEGMENT_BITS) as usize & (SEGMENTS - 1)].load(Ordering::Acquire);
+    if !seg.is_null() {
+        // SAFETY: a non-null segment pointer is a live `Box<Segment>` the global table never
+        // frees (the table is a static).
+        let e = unsafe { &*seg }[(idx as usize) & (SEGMENT_SIZE - 1)].load(Ordering::Acquire);
+        if !e.is_null() {
+            // SAFETY: a non-null slot points to a leaked (so `'static`), never-mutated entry,
+            // fully written before its pointer was published (release store in `intern`).
+            return unsafe { &*e };
+        }
+    }
+    global_entry_slow(idx)
+}
+
+#[cold]
+#[inline(never)]
+fn global_entry_slow(idx: u32) -> &'static AtomEntry {
+    static EMPTY: AtomEntry = AtomEntry {
+        text: "",
+        t2b: &[115, 0],
+        dist: &[119, 0],
+        t2b16: pad16(&[115, 0]),
+        dist16: pad16(&[119, 0]),
+    };
+    // Every `Atom` value came from the table, so after `TABLE` is made the slot is set; the
+    // empty atom is a defensive fallback.
+    TABLE.entry(idx).unwrap_or(&EMPTY)
 }
 
 impl From<&str> for Atom {

@@ -143,7 +143,16 @@ fn write_into<const U: bool, const V: bool>(
     if V {
         o.u8(VERSION);
     }
-    write_term::<U>(t, &mut o);
+    match t {
+        // A message is usually a small tuple: its elements are written here, saving a call.
+        Term::Tuple(v) if v.len() <= 255 => {
+            o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
+            for e in v {
+                write_elem::<U>(e, &mut o);
+            }
+        }
+        _ => write_term::<U>(t, &mut o),
+    }
     (!o.full).then_some(o.pos)
 }
 
@@ -348,7 +357,22 @@ fn bit_binary_is_binary(bytes: &[u8], bits: u8) -> bool {
 
 #[inline(always)]
 fn put_atom<const UTF8: bool>(a: Atom, o: &mut Out) {
-    o.slice(a.external(UTF8));
+    let e = a.entry();
+    let (ext, wide) = if UTF8 {
+        (e.dist, &e.dist16)
+    } else {
+        (e.t2b, &e.t2b16)
+    };
+    // Atoms of up to 16 bytes (tag and length included) as one 16-byte move when 16 bytes
+    // are free: no branching on the length, no call. The bytes past the atom are overwritten
+    // by what follows (or lie beyond the output's length).
+    if ext.len() <= 16 && o.buf.len() - o.pos >= 16 {
+        // SAFETY: 16 bytes at `pos` are inside `buf` (checked just above).
+        unsafe { o.bytes_unchecked(*wide) };
+        o.pos -= 16 - ext.len();
+    } else {
+        o.slice(ext);
+    }
 }
 
 #[inline(always)]
@@ -423,7 +447,7 @@ fn put_port<const U: bool>(p: &Port, o: &mut Out) {
 }
 
 /// Map key order, with the common all-atom-keys case compared inline.
-#[inline]
+#[inline(always)]
 fn key_gt(a: &Term, b: &Term) -> bool {
     match (a, b) {
         (Term::Atom(x), Term::Atom(y)) => {
@@ -656,6 +680,36 @@ mod tests {
                 let mut d = BytesMut::with_capacity(spare);
                 encode_dist_to(t, &mut d);
                 assert_eq!(d.len(), encoded_dist_len(t));
+            }
+        }
+    }
+
+    #[test]
+    fn atoms_near_the_end_of_the_space() {
+        // Atoms are copied 16 bytes at a time when 16 bytes are free, else exactly: every
+        // spare capacity around the term's size, with atoms of every encoded length up to 16
+        // and beyond, last or followed by more, gives `encode`'s bytes.
+        let atoms: Vec<Term> = (0..20)
+            .map(|n| Term::atom(&"é".repeat(n / 2).to_string()[..]))
+            .chain((0..20).map(|n| Term::atom(&"q".repeat(n))))
+            .collect();
+        for a in &atoms {
+            for t in [
+                a.clone(),
+                Term::tuple(vec![a.clone(), a.clone()]),
+                Term::tuple(vec![a.clone(), Term::from(1)]),
+                Term::list(vec![Term::from(1), a.clone()]),
+            ] {
+                let want = encode(&t);
+                for spare in 0..want.len() + 20 {
+                    let mut buf = BytesMut::with_capacity(spare);
+                    encode_to(&t, &mut buf);
+                    assert_eq!(&buf[..], &want[..], "{t:?} spare {spare}");
+                    let mut d = BytesMut::with_capacity(spare);
+                    encode_dist_to(&t, &mut d);
+                    assert_eq!(d.len(), encoded_dist_len(&t), "{t:?} spare {spare}");
+                    assert_eq!(crate::decode(&d.freeze()).unwrap(), t);
+                }
             }
         }
     }
