@@ -21,6 +21,10 @@ pub struct NodeArgs {
     /// net_ticktime in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub ticktime: u64,
+    /// Microseconds to keep polling for network input after the last read or write before
+    /// sleeping (BEAM's `+sbwt`); 0 never spins.
+    #[arg(long, value_name = "MICROS", default_value_t = ferl::DEFAULT_BUSY_WAIT.as_micros() as u64)]
+    pub busy_wait: u64,
 }
 
 impl NodeArgs {
@@ -36,6 +40,7 @@ impl NodeArgs {
         opts.cookie = self.cookie.clone();
         opts.hidden = self.hidden;
         opts.net_ticktime = Duration::from_secs(self.ticktime.max(1));
+        opts.busy_wait = Duration::from_micros(self.busy_wait);
         Some(opts)
     }
 }

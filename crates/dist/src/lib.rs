@@ -13,6 +13,7 @@
 //!   at most one connection per peer.
 
 pub mod atom_cache;
+pub mod busy_wait;
 pub mod connection;
 pub mod control;
 pub mod cookie;

@@ -314,7 +314,7 @@ impl Net {
             est.outcome,
             est.leftover,
             attempt,
-            self.inner.conn,
+            self.inner.conn.clone(),
             self.inner.events.clone(),
         );
         t.insert(

@@ -79,6 +79,7 @@ pub use crate::exit::{ExitReason, IntoExitReason};
 pub use crate::mfa::{MfaFn, MfaFuture};
 pub use crate::net::{
     NodeGuard, NodeName, Ping, SpawnReplyMode, SpawnRequestOpts, StartError, StartOptions,
+    DEFAULT_BUSY_WAIT,
 };
 pub use crate::node::{Node, NodeConfig, WeakNode};
 pub use crate::process::Process;

@@ -17,5 +17,5 @@ mod watch;
 pub use api::Ping;
 pub(crate) use remote::DistRemote;
 pub use spawn::{SpawnReplyMode, SpawnRequestOpts};
-pub use start::{NodeGuard, NodeName, StartError, StartOptions};
+pub use start::{NodeGuard, NodeName, StartError, StartOptions, DEFAULT_BUSY_WAIT};
 pub use system::greet;

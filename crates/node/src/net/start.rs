@@ -4,6 +4,7 @@
 
 use super::remote::DistRemote;
 use crate::node::{Node, NodeConfig};
+use dist::busy_wait::BusyWait;
 use dist::{flags, ConnectionConfig, Cookie, HandshakeConfig, SetupConfig};
 use etf::Atom;
 use std::net::SocketAddr;
@@ -73,7 +74,16 @@ pub struct StartOptions {
     /// kernel `connect_all`: `:global` syncs with every visible node and connects to the
     /// nodes its peers know (the transitive mesh). `false`: no sync, no transitive connects.
     pub connect_all: bool,
+    /// How long the node keeps polling for network input after its connections last read or
+    /// wrote, before its runtime may sleep (BEAM's scheduler busy wait, `+sbwt`): a reply that
+    /// arrives within it is seen without the wake-up latency of a sleeping CPU. It costs the
+    /// CPU time of one spinning task, only during that window. `Duration::ZERO`: never spin.
+    pub busy_wait: Duration,
 }
+
+/// `StartOptions::busy_wait` by default: long enough to cover a request's reply on a busy
+/// machine, short enough that an idle node spins for well under a millisecond per exchange.
+pub const DEFAULT_BUSY_WAIT: Duration = Duration::from_micros(200);
 
 impl StartOptions {
     pub fn new(name: NodeName) -> StartOptions {
@@ -85,6 +95,7 @@ impl StartOptions {
             epmd_port: None,
             listen: SocketAddr::from(([0, 0, 0, 0], 0)),
             connect_all: true,
+            busy_wait: DEFAULT_BUSY_WAIT,
         }
     }
 }
@@ -160,6 +171,7 @@ impl Node {
         });
         let conn = ConnectionConfig {
             net_ticktime: opts.net_ticktime,
+            busy_wait: (!opts.busy_wait.is_zero()).then(|| BusyWait::start(opts.busy_wait)),
             ..ConnectionConfig::default()
         };
         let remote = DistRemote::new(node.downgrade(), setup, conn, epmd_port, listen_port);
