@@ -21,8 +21,7 @@ pub struct NodeArgs {
     /// net_ticktime in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub ticktime: u64,
-    /// Microseconds to keep polling for network input after the last read or write before
-    /// sleeping (BEAM's `+sbwt`); 0 never spins.
+    /// Microseconds to keep polling for network input after the last write before sleeping (BEAM's `+sbwt`); 0 never spins.
     #[arg(long, value_name = "MICROS", default_value_t = ferl::DEFAULT_BUSY_WAIT.as_micros() as u64)]
     pub busy_wait: u64,
 }

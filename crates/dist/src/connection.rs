@@ -25,7 +25,7 @@ pub struct ConnectionConfig {
     pub net_ticktime: Duration,
     /// Largest packet accepted from the peer.
     pub max_packet: usize,
-    /// The node's busy-wait, told of every read and write (`None`: the node does not spin).
+    /// The node's busy-wait, told of every write (`None`: the node does not spin).
     pub busy_wait: Option<Arc<BusyWait>>,
 }
 
@@ -379,9 +379,6 @@ async fn reader(
                 }
                 Ok(_) => {
                     shared.read_activity.store(true, Ordering::Relaxed);
-                    if let Some(b) = &cfg.busy_wait {
-                        b.touch();
-                    }
                 }
                 Err(e) => {
                     shared.close(CloseReason::Io(e.to_string()));

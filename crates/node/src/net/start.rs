@@ -74,8 +74,8 @@ pub struct StartOptions {
     /// kernel `connect_all`: `:global` syncs with every visible node and connects to the
     /// nodes its peers know (the transitive mesh). `false`: no sync, no transitive connects.
     pub connect_all: bool,
-    /// How long the node keeps polling for network input after its connections last read or
-    /// wrote, before its runtime may sleep (BEAM's scheduler busy wait, `+sbwt`): a reply that
+    /// How long the node keeps polling for network input after its connections last wrote,
+    /// before its runtime may sleep (BEAM's scheduler busy wait, `+sbwt`): a reply that
     /// arrives within it is seen without the wake-up latency of a sleeping CPU. It costs the
     /// CPU time of one spinning task, only during that window. `Duration::ZERO`: never spin.
     pub busy_wait: Duration,
