@@ -43,3 +43,37 @@ impl NodeArgs {
         Some(opts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        node: NodeArgs,
+    }
+
+    fn opts(args: &[&str]) -> StartOptions {
+        let cli = Cli::try_parse_from(std::iter::once("ferl").chain(args.iter().copied()))
+            .expect("parses");
+        cli.node.start_options().expect("a named node")
+    }
+
+    #[test]
+    fn busy_wait_defaults_to_the_nodes_and_can_be_turned_off() {
+        assert_eq!(opts(&["--sname", "a"]).busy_wait, ferl::DEFAULT_BUSY_WAIT);
+        assert_eq!(
+            opts(&["--sname", "a", "--busy-wait", "50"]).busy_wait,
+            Duration::from_micros(50)
+        );
+        assert!(opts(&["--sname", "a", "--busy-wait", "0"])
+            .busy_wait
+            .is_zero());
+        assert_eq!(
+            opts(&["--sname", "a", "--ticktime", "7"]).net_ticktime,
+            Duration::from_secs(7)
+        );
+    }
+}
