@@ -90,17 +90,37 @@ pub struct OutCache {
 pub struct HeaderRefs {
     /// (atom, slot, whether this header must carry its text)
     refs: Vec<(Atom, usize, bool)>,
+    /// The same atoms, in index order (what the term encoder resolves references with).
+    atoms: Vec<Atom>,
 }
+
+/// References a header may carry (its count is one byte).
+pub const MAX_REFS: usize = 255;
 
 impl HeaderRefs {
     pub fn clear(&mut self) {
         self.refs.clear();
+        self.atoms.clear();
+    }
+
+    /// The atoms referenced so far, by index.
+    pub fn atoms(&self) -> &[Atom] {
+        &self.atoms
+    }
+
+    pub fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.refs.is_empty()
     }
 
     /// The reference index of `atom` in this message, adding it (and claiming its slot in
     /// `cache`, as a new entry if the slot held another atom) when it is not there yet.
+    /// The caller keeps to `MAX_REFS` references.
     pub fn index(&mut self, cache: &mut OutCache, atom: Atom) -> u8 {
-        if let Some(i) = self.refs.iter().position(|r| r.0 == atom) {
+        if let Some(i) = self.atoms.iter().position(|a| *a == atom) {
             return i as u8;
         }
         // A fixed slot per atom (a multiplicative hash of its index), as erts does: a name
@@ -112,6 +132,7 @@ impl HeaderRefs {
         // (which the peer stores), and the earlier stays valid for this message only.
         cache.slots.0[slot] = Some(atom);
         self.refs.push((atom, slot, new));
+        self.atoms.push(atom);
         (self.refs.len() - 1) as u8
     }
 

@@ -779,18 +779,27 @@ impl Message {
         framed(buf, |buf| {
             refs.clear();
             let mut ctrl = [0u8; 96];
+            let payload = self.payload_to_send();
             match self.control.traffic_cached(cache, refs, &mut ctrl) {
                 Some(n) => {
+                    // The payload's atoms are named by reference too, as erts does: the
+                    // peer then finds them by index instead of by their text.
+                    if let Some(p) = payload {
+                        payload_refs(p, cache, refs);
+                    }
                     refs.write(buf);
                     buf.put_slice(&ctrl[..n]);
+                    if let Some(p) = payload {
+                        etf::encode_dist_term_with_refs(p, refs.atoms(), buf);
+                    }
                 }
                 None => {
                     buf.put_slice(&[131, 68, 0]);
                     self.control.encode_dist(buf, false);
+                    if let Some(p) = payload {
+                        etf::encode_dist_term_to(p, buf);
+                    }
                 }
-            }
-            if let Some(p) = self.payload_to_send() {
-                etf::encode_dist_term_to(p, buf);
             }
         })
     }
@@ -825,6 +834,60 @@ impl Message {
         let mut b = BytesMut::new();
         self.encode(&mut b);
         b.freeze()
+    }
+}
+
+/// Payload atoms given header references: at most this many references in all (a payload with
+/// more distinct atoms has the rest written out), found among its first `PAYLOAD_WALK` terms
+/// and no deeper than `PAYLOAD_DEPTH` (a long or deep payload is not walked to its end).
+const PAYLOAD_REFS: usize = 32;
+const PAYLOAD_WALK: usize = 128;
+const PAYLOAD_DEPTH: usize = 8;
+
+/// Adds the atoms of the payload `t` (and the node atoms of its pids, references and ports) to
+/// `refs`, depth-first, within the limits above.
+fn payload_refs(t: &Term, cache: &mut OutCache, refs: &mut HeaderRefs) {
+    let mut budget = PAYLOAD_WALK;
+    walk_atoms(t, 0, &mut budget, &mut |a| {
+        if refs.len() < PAYLOAD_REFS.min(crate::atom_cache::MAX_REFS) {
+            refs.index(cache, a);
+        }
+    });
+}
+
+fn walk_atoms(t: &Term, depth: usize, budget: &mut usize, add: &mut impl FnMut(Atom)) {
+    if *budget == 0 {
+        return;
+    }
+    *budget -= 1;
+    let deeper = depth < PAYLOAD_DEPTH;
+    match t {
+        Term::Atom(a) => add(*a),
+        Term::Pid(p) => add(p.node),
+        Term::Ref(r) => add(r.node),
+        Term::Port(p) => add(p.node),
+        Term::Export(e) => {
+            add(e.module);
+            add(e.function);
+        }
+        Term::Tuple(v) | Term::List(v) if deeper => {
+            for c in v {
+                walk_atoms(c, depth + 1, budget, add);
+            }
+        }
+        Term::ImproperList(v, tail) if deeper => {
+            for c in v {
+                walk_atoms(c, depth + 1, budget, add);
+            }
+            walk_atoms(tail, depth + 1, budget, add);
+        }
+        Term::Map(m) if deeper => {
+            for (k, v) in m {
+                walk_atoms(k, depth + 1, budget, add);
+                walk_atoms(v, depth + 1, budget, add);
+            }
+        }
+        _ => {}
     }
 }
 

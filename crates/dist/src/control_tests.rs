@@ -332,6 +332,92 @@ fn traffic(kind: u8, a: u16, b: u16, name: u16) -> Message {
     Message::new(control, payload)
 }
 
+/// The packets `msgs` make, sent in order over one connection with the atom cache.
+fn sent_with_cache(msgs: &[Message]) -> Vec<Bytes> {
+    let (mut out, mut refs) = (OutCache::default(), HeaderRefs::default());
+    msgs.iter()
+        .map(|m| {
+            let mut buf = BytesMut::new();
+            m.encode_for(crate::flags::DEFAULT, &mut out, &mut refs, &mut buf);
+            buf.freeze()
+        })
+        .collect()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn payload_atoms_travel_as_cache_references() {
+    // As erts writes them: the payload's atoms (and its pids' node atoms) are in the header,
+    // so the second message names no atom by its text, and the payload holds references.
+    let node = Atom::new("payload_refs_x@host");
+    let from = Pid::new(Atom::new("payload_refs_a@host"), 1, 2, 3);
+    let to = Pid::new(Atom::new("payload_refs_b@host"), 4, 5, 6);
+    let payload = Term::tuple(vec![
+        Term::atom("notify_payload_ref"),
+        Term::atom("push_payload_ref"),
+        Term::binary(b"alice"),
+        Term::Pid(Pid::new(node, 7, 8, 9)),
+    ]);
+    let m = Message::new(
+        ControlMessage::SendSender {
+            from,
+            to,
+            token: None,
+        },
+        Some(payload),
+    );
+    let packets = sent_with_cache(&[m.clone(), m.clone()]);
+    for text in [
+        &b"notify_payload_ref"[..],
+        b"push_payload_ref",
+        b"payload_refs_x@host",
+    ] {
+        assert!(
+            contains(&packets[0], text),
+            "the first header carries {text:?}"
+        );
+        assert!(
+            !contains(&packets[1], text),
+            "the second names {text:?} by reference"
+        );
+    }
+    let mut cache = AtomCache::default();
+    for p in packets {
+        let mut buf = BytesMut::from(&p[..]);
+        let Ok(Some(Frame::DistHeader(body))) = frame::parse(&mut buf, 1 << 20) else {
+            panic!("not a header packet");
+        };
+        assert_eq!(Message::decode_with_header(body, &mut cache), Ok(m.clone()));
+    }
+}
+
+#[test]
+fn payloads_with_many_or_deep_atoms_round_trip() {
+    // More distinct atoms than a header takes for a payload, and atoms deeper or further along
+    // than the walk goes: those are written out, and everything decodes as it was sent.
+    let many = Term::list((0..300).map(|i| Term::atom(&format!("many_{i}"))).collect());
+    let mut deep = Term::atom("at_the_bottom");
+    for i in 0..20 {
+        deep = Term::tuple(vec![Term::atom(&format!("level_{i}")), deep]);
+    }
+    let to = Pid::new(Atom::new("payload_refs_b@host"), 4, 5, 6);
+    let msgs: Vec<Message> = [many, deep]
+        .into_iter()
+        .map(|p| Message::new(ControlMessage::Send { to, token: None }, Some(p)))
+        .collect();
+    let mut cache = AtomCache::default();
+    for (p, m) in sent_with_cache(&msgs).into_iter().zip(msgs) {
+        let mut buf = BytesMut::from(&p[..]);
+        let Ok(Some(Frame::DistHeader(body))) = frame::parse(&mut buf, 1 << 20) else {
+            panic!("not a header packet");
+        };
+        assert_eq!(Message::decode_with_header(body, &mut cache), Ok(m));
+    }
+}
+
 proptest! {
     /// Sent with the atom cache (3000 node names for 2048 slots, so entries are replaced) and
     /// read back by the receiving cache: every message comes out as it went in.

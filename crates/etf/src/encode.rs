@@ -21,14 +21,18 @@ struct Out<'a> {
     buf: &'a mut [MaybeUninit<u8>],
     pos: usize,
     full: bool,
+    /// The atoms a distribution header names, written as ATOM_CACHE_REF by the writers
+    /// instantiated with `R` (the others never look).
+    refs: &'a [Atom],
 }
 
 impl<'a> Out<'a> {
-    fn new(buf: &'a mut [MaybeUninit<u8>]) -> Out<'a> {
+    fn new(buf: &'a mut [MaybeUninit<u8>], refs: &'a [Atom]) -> Out<'a> {
         Out {
             buf,
             pos: 0,
             full: false,
+            refs,
         }
     }
 
@@ -133,13 +137,14 @@ impl<'a> Out<'a> {
 }
 
 /// Write 131 (when `V`) + `t` at the start of `space`: the length written, or `None` if it did
-/// not fit.
+/// not fit. With `R`, atoms in `refs` are written as references to it.
 #[inline(always)]
-fn write_into<const U: bool, const V: bool>(
+fn write_into<const U: bool, const R: bool, const V: bool>(
     t: &Term,
+    refs: &[Atom],
     space: &mut [MaybeUninit<u8>],
 ) -> Option<usize> {
-    let mut o = Out::new(space);
+    let mut o = Out::new(space, refs);
     if V {
         o.u8(VERSION);
     }
@@ -148,10 +153,10 @@ fn write_into<const U: bool, const V: bool>(
         Term::Tuple(v) if v.len() <= 255 => {
             o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
             for e in v {
-                write_elem::<U>(e, &mut o);
+                write_elem::<U, R>(e, &mut o);
             }
         }
-        _ => write_term::<U>(t, &mut o),
+        _ => write_term::<U, R>(t, &mut o),
     }
     (!o.full).then_some(o.pos)
 }
@@ -159,7 +164,7 @@ fn write_into<const U: bool, const V: bool>(
 /// Write 131 + `t` into exactly `n` bytes at the start of `space` (`n` from `encoded_len`).
 #[cold]
 fn write_sized<const U: bool, const V: bool>(t: &Term, n: usize, space: &mut [MaybeUninit<u8>]) {
-    let written = write_into::<U, V>(t, &mut space[..n]);
+    let written = write_into::<U, false, V>(t, &[], &mut space[..n]);
     assert_eq!(written, Some(n), "encoded_len disagrees with the encoder");
 }
 
@@ -177,7 +182,7 @@ pub fn encode(t: &Term) -> Bytes {
     // The result is a `Vec` of exactly the encoded size, which becomes a `Bytes` without
     // copying or reallocating (and whose drop is a plain `free`, no reference count).
     let mut stack = [const { MaybeUninit::<u8>::uninit() }; STACK_BUF];
-    if let Some(n) = write_into::<false, true>(t, &mut stack) {
+    if let Some(n) = write_into::<false, false, true>(t, &[], &mut stack) {
         // SAFETY: `write_into` initialised the first `n` bytes of `stack`.
         let written = unsafe { std::slice::from_raw_parts(stack.as_ptr().cast::<u8>(), n) };
         return Bytes::from(written.to_vec());
@@ -200,7 +205,7 @@ fn encode_large(t: &Term) -> Bytes {
 /// reserving exactly the space needed.
 #[inline(always)]
 fn append<const U: bool, const V: bool>(t: &Term, buf: &mut BytesMut) {
-    let n = match write_into::<U, V>(t, buf.spare_capacity_mut()) {
+    let n = match write_into::<U, false, V>(t, &[], buf.spare_capacity_mut()) {
         Some(n) => n,
         None => append_sized::<U, V>(t, buf),
     };
@@ -233,6 +238,26 @@ pub fn encode_dist_to(t: &Term, buf: &mut BytesMut) {
 /// `encode_dist_to` without the version byte: a term after a distribution header.
 pub fn encode_dist_term_to(t: &Term, buf: &mut BytesMut) {
     append::<true, false>(t, buf)
+}
+
+/// `encode_dist_term_to` after a distribution header naming `refs`: each atom found in
+/// `refs` (the payload's as well as the control message's, as erts writes them) is written as
+/// ATOM_CACHE_REF to its index, the others are written out.
+pub fn encode_dist_term_with_refs(t: &Term, refs: &[Atom], buf: &mut BytesMut) {
+    let refs = &refs[..refs.len().min(256)];
+    let n = match write_into::<true, true, false>(t, refs, buf.spare_capacity_mut()) {
+        Some(n) => n,
+        None => {
+            // Written out, every atom takes at least the two bytes of a reference: the size
+            // without references is enough room.
+            let room = term_len::<true>(t);
+            buf.reserve(room);
+            write_into::<true, true, false>(t, refs, &mut buf.spare_capacity_mut()[..room])
+                .expect("a term fits in its size with atoms written out")
+        }
+    };
+    // SAFETY: the `n` bytes after `buf.len()` were initialised by `write_into`.
+    unsafe { buf.set_len(buf.len() + n) };
 }
 
 /// Exact size of `encode(t)`, version byte included.
@@ -356,7 +381,12 @@ fn bit_binary_is_binary(bytes: &[u8], bits: u8) -> bool {
 }
 
 #[inline(always)]
-fn put_atom<const UTF8: bool>(a: Atom, o: &mut Out) {
+fn put_atom<const UTF8: bool, const R: bool>(a: Atom, o: &mut Out) {
+    if R {
+        if let Some(i) = o.refs.iter().position(|r| *r == a) {
+            return o.bytes([ATOM_CACHE_REF, i as u8]);
+        }
+    }
     let e = a.entry();
     let (ext, wide) = if UTF8 {
         (e.dist, &e.dist16)
@@ -373,6 +403,23 @@ fn put_atom<const UTF8: bool>(a: Atom, o: &mut Out) {
     } else {
         o.slice(ext);
     }
+}
+
+/// A pid's or reference's node atom as written inside it: its external encoding, or with `R`
+/// an ATOM_CACHE_REF (in `cref`) when the header names it.
+#[inline(always)]
+fn node_bytes<'c, const U: bool, const R: bool>(
+    node: Atom,
+    o: &Out,
+    cref: &'c mut [u8; 2],
+) -> &'c [u8] {
+    if R {
+        if let Some(i) = o.refs.iter().position(|r| *r == node) {
+            *cref = [ATOM_CACHE_REF, i as u8];
+            return &cref[..];
+        }
+    }
+    node.external(U)
 }
 
 #[inline(always)]
@@ -393,8 +440,9 @@ fn put_int(i: i64, o: &mut Out) {
 }
 
 #[inline(always)]
-fn put_pid<const U: bool>(p: &Pid, o: &mut Out) {
-    let node = p.node.external(U);
+fn put_pid<const U: bool, const R: bool>(p: &Pid, o: &mut Out) {
+    let mut cref = [0u8; 2];
+    let node = node_bytes::<U, R>(p.node, o, &mut cref);
     if !o.room(1 + node.len() + 12) {
         return;
     }
@@ -414,8 +462,9 @@ fn put_pid<const U: bool>(p: &Pid, o: &mut Out) {
 }
 
 #[inline(always)]
-fn put_ref<const U: bool>(r: &Ref, o: &mut Out) {
-    let node = r.node.external(U);
+fn put_ref<const U: bool, const R: bool>(r: &Ref, o: &mut Out) {
+    let mut cref = [0u8; 2];
+    let node = node_bytes::<U, R>(r.node, o, &mut cref);
     let ids = r.ids();
     if !o.room(3 + node.len() + 4 + 4 * ids.len()) {
         return;
@@ -432,15 +481,15 @@ fn put_ref<const U: bool>(r: &Ref, o: &mut Out) {
     }
 }
 
-fn put_port<const U: bool>(p: &Port, o: &mut Out) {
+fn put_port<const U: bool, const R: bool>(p: &Port, o: &mut Out) {
     // OTP 25 writes NEW_PORT_EXT unless the id needs more than 32 bits.
     if p.id > u32::MAX as u64 {
         o.u8(V4_PORT_EXT);
-        put_atom::<U>(p.node, o);
+        put_atom::<U, R>(p.node, o);
         o.bytes(p.id.to_be_bytes());
     } else {
         o.u8(NEW_PORT_EXT);
-        put_atom::<U>(p.node, o);
+        put_atom::<U, R>(p.node, o);
         o.bytes((p.id as u32).to_be_bytes());
     }
     o.bytes(p.creation.to_be_bytes());
@@ -462,7 +511,7 @@ fn key_gt(a: &Term, b: &Term) -> bool {
     }
 }
 
-fn put_map<const U: bool>(m: &[(Term, Term)], o: &mut Out) {
+fn put_map<const U: bool, const R: bool>(m: &[(Term, Term)], o: &mut Out) {
     let n = (m.len() as u32).to_be_bytes();
     o.bytes([MAP_EXT, n[0], n[1], n[2], n[3]]);
     let sorted = m.len() > FLATMAP_MAX || m.windows(2).all(|w| !key_gt(&w[0].0, &w[1].0));
@@ -471,8 +520,8 @@ fn put_map<const U: bool>(m: &[(Term, Term)], o: &mut Out) {
             if o.full {
                 return; // the caller sizes the term and starts again
             }
-            write_elem::<U>(k, o);
-            write_elem::<U>(v, o);
+            write_elem::<U, R>(k, o);
+            write_elem::<U, R>(v, o);
         }
         return;
     }
@@ -488,29 +537,29 @@ fn put_map<const U: bool>(m: &[(Term, Term)], o: &mut Out) {
     }
     for &i in &idx[..m.len()] {
         let (k, v) = &m[i as usize];
-        write_term::<U>(k, o);
-        write_term::<U>(v, o);
+        write_term::<U, R>(k, o);
+        write_term::<U, R>(v, o);
     }
 }
 
 /// Write an element: the hot leaves inline, containers and the rest by a call.
 #[inline(always)]
-fn write_elem<const U: bool>(t: &Term, o: &mut Out) {
+fn write_elem<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
     match t {
-        Term::Atom(a) => put_atom::<U>(*a, o),
+        Term::Atom(a) => put_atom::<U, R>(*a, o),
         Term::Int(i) => put_int(*i, o),
         Term::Binary(b) => {
             let n = (b.len() as u32).to_be_bytes();
             o.head_slice([BINARY_EXT, n[0], n[1], n[2], n[3]], b);
         }
-        _ => write_term::<U>(t, o),
+        _ => write_term::<U, R>(t, o),
     }
 }
 
 /// Write the term (no version byte) into space sized by `term_len::<U>(t)`.
-fn write_term<const U: bool>(t: &Term, o: &mut Out) {
+fn write_term<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
     match t {
-        Term::Atom(a) => put_atom::<U>(*a, o),
+        Term::Atom(a) => put_atom::<U, R>(*a, o),
         Term::Int(i) => put_int(*i, o),
         Term::Binary(b) => {
             let n = (b.len() as u32).to_be_bytes();
@@ -524,7 +573,7 @@ fn write_term<const U: bool>(t: &Term, o: &mut Out) {
                 o.bytes([LARGE_TUPLE_EXT, n[0], n[1], n[2], n[3]]);
             }
             for e in v {
-                write_elem::<U>(e, o);
+                write_elem::<U, R>(e, o);
             }
         }
         Term::List(v) => {
@@ -545,21 +594,21 @@ fn write_term<const U: bool>(t: &Term, o: &mut Out) {
                     if o.full {
                         return; // the caller sizes the term and starts again
                     }
-                    write_elem::<U>(e, o);
+                    write_elem::<U, R>(e, o);
                 }
                 o.u8(NIL_EXT);
             }
         }
-        Term::Map(m) => put_map::<U>(m, o),
-        Term::Pid(p) => put_pid::<U>(p, o),
-        Term::Ref(r) => put_ref::<U>(r, o),
-        _ => write_rare::<U>(t, o),
+        Term::Map(m) => put_map::<U, R>(m, o),
+        Term::Pid(p) => put_pid::<U, R>(p, o),
+        Term::Ref(r) => put_ref::<U, R>(r, o),
+        _ => write_rare::<U, R>(t, o),
     }
 }
 
 /// The terms that are rare on the hot path (kept out of line).
 #[inline(never)]
-fn write_rare<const U: bool>(t: &Term, o: &mut Out) {
+fn write_rare<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
     match t {
         Term::Big(b) => {
             let mag = b.magnitude();
@@ -590,21 +639,21 @@ fn write_rare<const U: bool>(t: &Term, o: &mut Out) {
                 let n = (v.len() as u32).to_be_bytes();
                 o.bytes([LIST_EXT, n[0], n[1], n[2], n[3]]);
                 for e in v {
-                    write_term::<U>(e, o);
+                    write_term::<U, R>(e, o);
                 }
             }
-            write_term::<U>(tail, o);
+            write_term::<U, R>(tail, o);
         }
-        Term::Port(p) => put_port::<U>(p, o),
+        Term::Port(p) => put_port::<U, R>(p, o),
         Term::Export(e) => {
             o.u8(EXPORT_EXT);
-            put_atom::<U>(e.module, o);
-            put_atom::<U>(e.function, o);
+            put_atom::<U, R>(e.module, o);
+            put_atom::<U, R>(e.function, o);
             o.bytes([SMALL_INTEGER_EXT, e.arity]);
         }
         Term::Fun(f) => o.slice(f.raw()),
         Term::Local(b) => o.slice(b),
-        _ => write_term::<U>(t, o),
+        _ => write_term::<U, R>(t, o),
     }
 }
 
