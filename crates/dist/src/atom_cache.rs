@@ -88,10 +88,10 @@ pub struct OutCache {
 /// One message's header under construction: its references in index order, at most 255.
 #[derive(Default)]
 pub struct HeaderRefs {
-    /// (atom, slot, whether this header must carry its text)
-    refs: Vec<(Atom, usize, bool)>,
-    /// The same atoms, in index order (what the term encoder resolves references with).
+    /// The referenced atoms, by index (what the term encoder resolves references with) ...
     atoms: Vec<Atom>,
+    /// ... and for each, (its cache slot, whether this header must carry its text).
+    refs: Vec<(usize, bool)>,
 }
 
 /// References a header may carry (its count is one byte).
@@ -131,7 +131,7 @@ impl HeaderRefs {
         // earlier, whose references come first; it is written out as new with its text
         // (which the peer stores), and the earlier stays valid for this message only.
         cache.slots.0[slot] = Some(atom);
-        self.refs.push((atom, slot, new));
+        self.refs.push((slot, new));
         self.atoms.push(atom);
         (self.refs.len() - 1) as u8
     }
@@ -145,17 +145,18 @@ impl HeaderRefs {
             return;
         }
         let long = self
-            .refs
+            .atoms
             .iter()
-            .any(|(a, _, new)| *new && a.as_str().len() > 255);
+            .zip(&self.refs)
+            .any(|(a, (_, new))| *new && a.as_str().len() > 255);
         let mut flags = [0u8; 128];
-        for (i, (_, slot, new)) in self.refs.iter().enumerate() {
+        for (i, (slot, new)) in self.refs.iter().enumerate() {
             let nibble = ((*new as u8) << 3) | (slot / SEGMENT_SIZE) as u8;
             flags[i / 2] |= nibble << (4 * (i % 2));
         }
         flags[n / 2] |= (long as u8) << (4 * (n % 2));
         buf.put_slice(&flags[..n / 2 + 1]);
-        for (atom, slot, new) in &self.refs {
+        for (atom, (slot, new)) in self.atoms.iter().zip(&self.refs) {
             buf.put_u8((slot % SEGMENT_SIZE) as u8);
             if *new {
                 let text = atom.as_str().as_bytes();
