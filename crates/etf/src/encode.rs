@@ -382,10 +382,8 @@ fn bit_binary_is_binary(bytes: &[u8], bits: u8) -> bool {
 
 #[inline(always)]
 fn put_atom<const UTF8: bool, const R: bool>(a: Atom, o: &mut Out) {
-    if R {
-        if let Some(i) = o.refs.iter().position(|r| *r == a) {
-            return o.bytes([ATOM_CACHE_REF, i as u8]);
-        }
+    if let Some(r) = cache_ref::<R>(a, o) {
+        return o.bytes(r);
     }
     let e = a.entry();
     let (ext, wide) = if UTF8 {
@@ -413,13 +411,23 @@ fn node_bytes<'c, const U: bool, const R: bool>(
     o: &Out,
     cref: &'c mut [u8; 2],
 ) -> &'c [u8] {
-    if R {
-        if let Some(i) = o.refs.iter().position(|r| *r == node) {
-            *cref = [ATOM_CACHE_REF, i as u8];
-            return &cref[..];
+    match cache_ref::<R>(node, o) {
+        Some(r) => {
+            *cref = r;
+            &cref[..]
         }
+        None => node.external(U),
     }
-    node.external(U)
+}
+
+/// With `R`, ATOM_CACHE_REF to `a` when the header names it.
+#[inline(always)]
+fn cache_ref<const R: bool>(a: Atom, o: &Out) -> Option<[u8; 2]> {
+    if !R {
+        return None;
+    }
+    let i = o.refs.iter().position(|r| *r == a)?;
+    Some([ATOM_CACHE_REF, i as u8])
 }
 
 #[inline(always)]
@@ -760,6 +768,35 @@ mod tests {
                     assert_eq!(crate::decode(&d.freeze()).unwrap(), t);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn atoms_named_by_a_header_are_written_as_references() {
+        let (x, y) = (Atom::new("refs_x"), Atom::new("refs_y@host"));
+        let t = Term::tuple(vec![
+            Term::Atom(x),
+            Term::atom("refs_not_named"),
+            Term::Pid(Pid::new(y, 1, 2, 3)),
+            Term::list(vec![Term::Atom(x); 40]),
+        ]);
+        let refs = [y, x];
+        for spare in [0, 8, 4096] {
+            // 0 and 8: the term does not fit the spare room, the sized path writes it.
+            let mut buf = BytesMut::with_capacity(spare);
+            encode_dist_term_with_refs(&t, &refs, &mut buf);
+            let bytes = buf.freeze();
+            assert_eq!(&bytes[2..4], &[ATOM_CACHE_REF, 1], "x is refs[1]");
+            assert!(
+                bytes.windows(2).any(|w| w == [ATOM_CACHE_REF, 0]),
+                "y in the pid"
+            );
+            assert!(
+                !bytes.windows(6).any(|w| w == b"refs_x"),
+                "x is never written out"
+            );
+            let mut d = crate::Decoder::new(bytes);
+            assert_eq!(d.decode_term_with_atom_refs(&refs), Ok(t.clone()));
         }
     }
 
