@@ -341,14 +341,7 @@ impl<'a> Cursor<'a> {
             _ => self.u16()? as usize,
         };
         let bytes = self.take(len)?;
-        // Hot path: UTF-8 bytes (for Latin-1 tags only when ASCII, where Latin-1 and UTF-8
-        // coincide) go to the per-thread atom cache, then to the table.
-        let latin1 = tag == ATOM_EXT || tag == SMALL_ATOM_EXT;
-        match Atom::from_wire_bounded(bytes, latin1, self.limits.max_atoms) {
-            Ok(Some(a)) => Ok(a),
-            Ok(None) => latin1_atom(bytes, at, self.limits.max_atoms),
-            Err(e) => Err(atom_error(e, at)),
-        }
+        wire_atom(bytes, tag, at, self.limits.max_atoms)
     }
 
     /// An atom term where the format requires one (node names, export fields).
@@ -373,6 +366,24 @@ pub(crate) fn cached_atom(refs: &[Atom], i: u8, at: usize) -> Result<Atom, Decod
     refs.get(i as usize)
         .copied()
         .ok_or(DecodeError::new(at, K::AtomCacheRef))
+}
+
+/// An atom body as read after its tag (at `at`): both decoders' atom path. Hot path: UTF-8
+/// bytes (for Latin-1 tags only when ASCII, where Latin-1 and UTF-8 coincide) go to the
+/// per-thread atom cache, then to the table (bounded by `max_atoms`).
+#[inline(always)]
+pub(crate) fn wire_atom(
+    bytes: &[u8],
+    tag: u8,
+    at: usize,
+    max_atoms: usize,
+) -> Result<Atom, DecodeError> {
+    let latin1 = tag == ATOM_EXT || tag == SMALL_ATOM_EXT;
+    match Atom::from_wire_bounded(bytes, latin1, max_atoms) {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => latin1_atom(bytes, at, max_atoms),
+        Err(e) => Err(atom_error(e, at)),
+    }
 }
 
 pub(crate) fn atom_error(e: DecodeAtomError, at: usize) -> DecodeError {

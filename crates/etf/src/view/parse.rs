@@ -10,7 +10,7 @@
 use super::node::{Node, Tail};
 use crate::atom::Atom;
 use crate::decode::descent::RECURSE_MAX;
-use crate::decode::{atom_error, cached_atom, latin1_atom, Limits};
+use crate::decode::{cached_atom, wire_atom, Limits};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::pid::{Export, Pid, Port, MAX_REF_WORDS};
 use crate::tag::*;
@@ -232,12 +232,7 @@ impl<'d, 'a> Parser<'d, 'a> {
             _ => self.u16()? as usize,
         };
         let bytes = self.take(len)?;
-        let latin1 = tag == ATOM_EXT || tag == SMALL_ATOM_EXT;
-        match Atom::from_wire_bounded(bytes, latin1, self.limits.max_atoms) {
-            Ok(Some(a)) => Ok(a),
-            Ok(None) => latin1_atom(bytes, at, self.limits.max_atoms),
-            Err(e) => Err(atom_error(e, at)),
-        }
+        wire_atom(bytes, tag, at, self.limits.max_atoms)
     }
 
     /// An atom where the format requires one (node names, export fields, fun modules).
