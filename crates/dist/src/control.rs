@@ -3,6 +3,7 @@
 //! Decoding from a pass-through packet is total; encoding writes a whole 4-byte-framed packet.
 
 use crate::atom_cache::{AtomCache, HeaderError, HeaderRefs, OutCache};
+use crate::control_fast;
 use crate::frame::PASS_THROUGH;
 use bytes::{BufMut, Bytes, BytesMut};
 use etf::tag::{
@@ -738,20 +739,9 @@ impl Message {
         CONTROL_DECODER.with(|d| {
             let d = &mut *d.borrow_mut();
             let at = cache.read_header(&body, &mut d.refs)?;
-            d.view.clear();
-            let (root, used) = d.view.push_term(&body, at, &d.refs)?;
-            let ctrl = d.view.view(&body, root).ok_or(ControlError::NotATuple)?;
-            let control = match ControlMessage::fast(ctrl) {
-                Some(c) => c,
-                // The rest through owned terms decoded with the header's atoms (an opaque fun
-                // in them gets its cache references written out).
-                None => {
-                    let mut owned = Decoder::new(body.slice(at..));
-                    let t = owned
-                        .decode_term_with_atom_refs(&d.refs)
-                        .map_err(|e| DecodeError::new(e.offset + at, e.kind))?;
-                    ControlMessage::from_term(&t)?
-                }
+            let (control, used) = match control_fast::traffic(&body, at, &d.refs) {
+                Some(fast) => fast,
+                None => d.general(&body, at)?,
             };
             let refs = &d.refs;
             let payload = payload_after(&control, &body, used, |dec| {
@@ -951,6 +941,34 @@ fn payload_after(
 struct ControlDecoder {
     view: view::Decoder,
     refs: Vec<Atom>,
+}
+
+impl ControlDecoder {
+    /// The control tuple at `at` (after a header whose atoms are in `refs`) when it is not in
+    /// `control_fast`'s shapes: read with the view decoder, the other tags through owned terms
+    /// (an opaque fun in them gets its cache references written out). Returns the offset after
+    /// it.
+    #[cold]
+    fn general(
+        &mut self,
+        body: &Bytes,
+        at: usize,
+    ) -> Result<(ControlMessage, usize), ControlError> {
+        self.view.clear();
+        let (root, used) = self.view.push_term(body, at, &self.refs)?;
+        let ctrl = self.view.view(body, root).ok_or(ControlError::NotATuple)?;
+        let control = match ControlMessage::fast(ctrl) {
+            Some(c) => c,
+            None => {
+                let mut owned = Decoder::new(body.slice(at..));
+                let t = owned
+                    .decode_term_with_atom_refs(&self.refs)
+                    .map_err(|e| DecodeError::new(e.offset + at, e.kind))?;
+                ControlMessage::from_term(&t)?
+            }
+        };
+        Ok((control, used))
+    }
 }
 
 thread_local! {

@@ -418,7 +418,105 @@ fn payloads_with_many_or_deep_atoms_round_trip() {
     }
 }
 
+/// A packet's control tuple read by `control_fast` and by the general reader, after its header
+/// (read with a fresh cache); `None` when the header itself does not read.
+#[allow(clippy::type_complexity)]
+fn both_readers(
+    body: &Bytes,
+) -> Option<(
+    Option<(ControlMessage, usize)>,
+    Result<(ControlMessage, usize), ControlError>,
+)> {
+    let mut d = ControlDecoder::default();
+    let at = AtomCache::default().read_header(body, &mut d.refs).ok()?;
+    let fast = crate::control_fast::traffic(body, at, &d.refs);
+    Some((fast, d.general(body, at)))
+}
+
+/// The body (after `131 68`) of `m` sent first on a connection with the atom cache.
+fn header_body(m: &Message) -> Bytes {
+    let mut buf = BytesMut::from(&sent_with_cache(std::slice::from_ref(m))[0][..]);
+    let Ok(Some(Frame::DistHeader(body))) = frame::parse(&mut buf, 1 << 20) else {
+        panic!("not a header packet");
+    };
+    body
+}
+
+#[test]
+fn the_traffic_is_read_by_the_fast_reader_and_the_rest_is_not() {
+    for token in [
+        None,
+        Some(Term::tuple(vec![Term::Int(0), Term::atom("lbl")])),
+    ] {
+        for c in all(token.clone()) {
+            let traffic = matches!(
+                c,
+                ControlMessage::Send { .. }
+                    | ControlMessage::RegSend { .. }
+                    | ControlMessage::SendSender { .. }
+                    | ControlMessage::AliasSend { .. }
+            ) && token.is_none();
+            let payload = c.needs_payload().then(|| Term::atom("hi"));
+            let m = Message::new(c.clone(), payload);
+            let (fast, general) = both_readers(&header_body(&m)).expect("header reads");
+            assert_eq!(fast.is_some(), traffic, "{c:?}");
+            if let Some(fast) = fast {
+                assert_eq!(Ok(fast), general, "{c:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_fast_reader_agrees_with_the_general_one_on_every_single_byte_change() {
+    // Every position of each traffic packet, set to each tag the reader tests for and to
+    // the neighbours of the byte that was there: the edges a hand-written reader gets wrong.
+    let tags = [0u8, 1, 2, 4, 82, 88, 90, 97, 100, 104, 118, 119, 255];
+    for kind in 0..4 {
+        let body = header_body(&traffic(kind, 1, 2, 3)).to_vec();
+        for pos in 0..body.len() {
+            let near = [body[pos].wrapping_sub(1), body[pos].wrapping_add(1)];
+            for val in tags.into_iter().chain(near) {
+                let mut b = body.clone();
+                b[pos] = val;
+                for cut in [b.len(), pos + 1] {
+                    let b = Bytes::copy_from_slice(&b[..cut]);
+                    if let Some((Some(fast), general)) = both_readers(&b) {
+                        assert_eq!(Ok(fast), general, "kind {kind}, byte {pos} = {val}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 proptest! {
+    /// Whatever the bytes, the fast reader either declines or reads exactly what the general
+    /// reader reads (the same message, ending at the same offset): it never accepts what the
+    /// general reader rejects, so errors stay the general reader's specific ones.
+    #[test]
+    fn the_fast_reader_agrees_with_the_general_one_on_mutated_packets(
+        idx in 0usize..30, kind in any::<u8>(), pick in any::<bool>(), pos in any::<usize>(),
+        val in any::<u8>(), cut in any::<usize>(), traced in any::<bool>()
+    ) {
+        let m = if pick {
+            traffic(kind, 1, 2, 3)
+        } else {
+            let token = traced.then(|| Term::tuple(vec![Term::Int(0), Term::atom("lbl")]));
+            let mut msgs = all(token);
+            let c = msgs.swap_remove(idx % msgs.len());
+            let payload = c.needs_payload().then(|| Term::atom("hi"));
+            Message::new(c, payload)
+        };
+        let mut body = header_body(&m).to_vec();
+        let n = body.len();
+        body[pos % n] = val;
+        body.truncate(cut % (n + 1));
+        if let Some((Some(fast), general)) = both_readers(&Bytes::from(body)) {
+            prop_assert_eq!(Ok(fast), general);
+        }
+    }
+
     /// Sent with the atom cache (3000 node names for 2048 slots, so entries are replaced) and
     /// read back by the receiving cache: every message comes out as it went in.
     #[test]

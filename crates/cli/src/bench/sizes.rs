@@ -30,7 +30,11 @@ impl Sizes {
             runs: 3,
             n_rtt: 20_000,
             warm_rtt: 2_000,
-            n_msg: 1_000_000,
+            // BENCH_N_MSG (profiling aid): longer (b)/(d)/(e) rows, so a profile is mostly them.
+            n_msg: std::env::var("BENCH_N_MSG")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1_000_000),
             warm_msg: 100_000,
             n_rpc: 20_000,
             warm_rpc: 2_000,
