@@ -90,7 +90,26 @@ pub enum Event {
 /// not block. For one connection the calls are sequential: `Up`, its messages, one `Closed`.
 pub trait EventSink: Send + Sync + 'static {
     fn event(&self, ev: Event);
+
+    /// Several messages of connection `conn`, in the order they arrived: everything one read
+    /// from the socket completed (at most `MAX_BATCH`). Takes them all out of `batch`. An owner
+    /// that overrides this pays its per-call costs (finding itself, looking up a destination,
+    /// taking a mailbox lock, waking the receiver) once per run of messages rather than once
+    /// per message; by default each becomes an `Event::Message`.
+    fn messages(&self, peer: Atom, conn: u64, batch: &mut Vec<Message>) {
+        for message in batch.drain(..) {
+            self.event(Event::Message {
+                peer,
+                conn,
+                message,
+            });
+        }
+    }
 }
+
+/// The most messages the reader decodes before handing them to the owner: bounds the batch's
+/// memory and how long the first of them waits for the last to be decoded.
+pub const MAX_BATCH: usize = 256;
 
 /// A channel is a sink too (tests, and owners that want their own task).
 impl EventSink for mpsc::UnboundedSender<Event> {
@@ -333,7 +352,11 @@ async fn reader(
     let conn = shared.id;
     // Boxed inside: 2048 slots, only touched by peers that send distribution headers.
     let mut atom_cache = AtomCache::default();
+    let mut batch = Vec::new();
     'outer: loop {
+        // Everything the last read completed, handed over in batches; a bad packet ends the
+        // connection after the good ones before it are delivered.
+        let mut bad = None;
         loop {
             let decoded = match frame::parse(&mut buf, cfg.max_packet) {
                 Ok(None) => break,
@@ -343,30 +366,39 @@ async fn reader(
                     Message::decode_with_header(body, &mut atom_cache)
                 }
                 Err(FrameError::Oversized { len, max }) => {
-                    shared.close(CloseReason::Oversized { len, max });
-                    break 'outer;
+                    bad = Some(CloseReason::Oversized { len, max });
+                    break;
                 }
                 Err(e) => {
-                    shared.close(CloseReason::Malformed(e.into()));
-                    break 'outer;
+                    bad = Some(CloseReason::Malformed(e.into()));
+                    break;
                 }
             };
             match decoded {
                 Ok(message) => {
-                    if *shutdown.borrow() {
-                        break 'outer;
+                    batch.push(message);
+                    if batch.len() == MAX_BATCH {
+                        if *shutdown.borrow() {
+                            break 'outer;
+                        }
+                        events.messages(peer, conn, &mut batch);
                     }
-                    events.event(Event::Message {
-                        peer,
-                        conn,
-                        message,
-                    });
                 }
                 Err(e) => {
-                    shared.close(CloseReason::Malformed(e.into()));
-                    break 'outer;
+                    bad = Some(CloseReason::Malformed(e.into()));
+                    break;
                 }
             }
+        }
+        if !batch.is_empty() {
+            if *shutdown.borrow() {
+                break 'outer;
+            }
+            events.messages(peer, conn, &mut batch);
+        }
+        if let Some(reason) = bad {
+            shared.close(reason);
+            break 'outer;
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(64 * 1024);
@@ -716,6 +748,94 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Records the batches the reader hands over, and the close.
+    #[derive(Default)]
+    struct Batches {
+        sizes: Mutex<Vec<usize>>,
+        messages: Mutex<Vec<Message>>,
+        closed: Mutex<Option<CloseReason>>,
+    }
+
+    impl EventSink for Batches {
+        fn event(&self, ev: Event) {
+            if let Event::Closed { reason, .. } = ev {
+                *self.closed.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+            }
+        }
+        fn messages(&self, _: Atom, _: u64, batch: &mut Vec<Message>) {
+            self.sizes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(batch.len());
+            let mut m = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+            m.append(batch);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_reader_hands_over_a_reads_messages_in_order_in_bounded_batches() {
+        use crate::control::ControlMessage;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let ours = TcpStream::connect(l.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (mut theirs, _) = l.accept().await.expect("accept");
+        let sink = Arc::new(Batches::default());
+        let (h, r) = spawn(
+            ours,
+            shared().outcome,
+            BytesMut::new(),
+            7,
+            ConnectionConfig::default(),
+            sink.clone(),
+        );
+        // 600 packets and then a malformed one, in one write.
+        let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
+        let mut bytes = BytesMut::new();
+        for i in 0..600 {
+            let m = Message::new(
+                ControlMessage::Send { to, token: None },
+                Some(etf::Term::Int(i)),
+            );
+            bytes.extend_from_slice(&m.to_frame());
+        }
+        bytes.extend_from_slice(&[0, 0, 0, 2, 112, 200]);
+        theirs.write_all(&bytes).await.expect("write");
+        r.start();
+        let closed = async {
+            while sink
+                .closed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none()
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), closed)
+            .await
+            .expect("the bad packet closes the connection");
+        assert!(h.is_closed());
+        let got: Vec<_> = sink
+            .messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|m| m.payload.clone())
+            .collect();
+        let want: Vec<_> = (0..600).map(|i| Some(etf::Term::Int(i))).collect();
+        assert_eq!(got, want, "every good packet before the bad one, in order");
+        let sizes = sink.sizes.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(sizes.iter().all(|&n| n <= MAX_BATCH), "{sizes:?}");
+        assert!(sizes.len() < 600, "batched, not one by one: {sizes:?}");
+        assert!(matches!(
+            *sink.closed.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(CloseReason::Malformed(_))
+        ));
     }
 
     #[tokio::test]

@@ -726,7 +726,7 @@ impl Message {
             let d = &mut *d.borrow_mut();
             let (ctrl, used) = d.view.decode_external(&body)?;
             let control = ControlMessage::from_view(ctrl, &body)?;
-            let payload = payload_after(&control, &body, used, |dec| dec.decode_external())?;
+            let payload = payload_after(&control, &body, used, true, &[])?;
             Ok(Message { control, payload })
         })
     }
@@ -744,9 +744,7 @@ impl Message {
                 None => d.general(&body, at)?,
             };
             let refs = &d.refs;
-            let payload = payload_after(&control, &body, used, |dec| {
-                dec.decode_term_with_atom_refs(refs)
-            })?;
+            let payload = payload_after(&control, &body, used, false, refs)?;
             Ok(Message { control, payload })
         })
     }
@@ -914,7 +912,8 @@ fn payload_after(
     control: &ControlMessage,
     body: &Bytes,
     used: usize,
-    decode: impl FnOnce(&mut Decoder) -> Result<Term, DecodeError>,
+    external: bool,
+    refs: &[Atom],
 ) -> Result<Option<Term>, ControlError> {
     let tag = control.tag() as i64;
     if used >= body.len() {
@@ -926,11 +925,9 @@ fn payload_after(
     if !control.needs_payload() {
         return Err(ControlError::UnexpectedPayload(tag));
     }
-    let mut d = Decoder::new(body.slice(used..));
-    // Offsets count from the start of the body, as for the control message.
-    let p = decode(&mut d).map_err(|e| DecodeError::new(e.offset + used, e.kind))?;
-    if d.remaining() > 0 {
-        return Err(ControlError::Trailing(d.remaining()));
+    let (p, end) = etf::decode_at(body, used, external, refs)?;
+    if end < body.len() {
+        return Err(ControlError::Trailing(body.len() - end));
     }
     Ok(Some(p))
 }

@@ -3,6 +3,7 @@
 //! other at once end up with exactly one connection, and it forgets connections as they close.
 
 use crate::connection::{self, ConnectionConfig, ConnectionHandle, Event, EventSink};
+use crate::control::Message;
 use crate::handshake::AcceptDecision;
 use crate::handshake_io::{self, AcceptPolicy, Established, SetupConfig, SetupError};
 use etf::Atom;
@@ -49,6 +50,10 @@ impl EventSink for TableSink {
             }
         }
         self.owner.event(ev);
+    }
+
+    fn messages(&self, peer: Atom, conn: u64, batch: &mut Vec<Message>) {
+        self.owner.messages(peer, conn, batch);
     }
 }
 

@@ -157,6 +157,19 @@ impl ProcCell {
         inner.recv_waker.take()
     }
 
+    /// `push_message` for each of `msgs` in order, under one lock; takes them out of `msgs`.
+    #[must_use]
+    pub(crate) fn push_messages(&self, msgs: &mut Vec<Term>) -> Option<Waker> {
+        let mut inner = self.lock();
+        if !inner.alive {
+            return None;
+        }
+        for msg in msgs.drain(..) {
+            inner.mailbox.push(msg);
+        }
+        inner.recv_waker.take()
+    }
+
     /// An exit signal from `from` arrives. Link exits only count while the link exists (so
     /// after `unlink` returns the link has no effect). A trapping process gets
     /// `{'EXIT', From, Reason}`; otherwise a non-normal reason kills it (`kill` by `exit/2` is

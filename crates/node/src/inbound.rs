@@ -15,6 +15,13 @@ impl Node {
         self.deliver_local(to, msg);
     }
 
+    /// Several messages for local `to`, in order, under one mailbox lock (dropped if `to` is
+    /// dead); takes them out of `msgs`.
+    pub(crate) fn deliver_all(&self, to: Pid, msgs: &mut Vec<Term>) {
+        self.inner.table.signal(to, |c| c.push_messages(msgs));
+        msgs.clear();
+    }
+
     /// REG_SEND: a message for local name `name` (dropped if no such name, as BEAM does).
     pub fn deliver_reg(&self, name: Atom, msg: Term) {
         if let Some(pid) = self.whereis(name) {

@@ -114,6 +114,56 @@ async fn sends_auto_connect_and_order_both_ways() {
     b.stop();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_mixing_names_pids_unknown_names_and_exits_keeps_its_order() {
+    // Sent in one burst (queued behind the auto-connect, then written together), so the
+    // receiving node gets them in large batches: runs to one process, broken by sends to
+    // another, to a name nobody holds, and by an exit signal, which must keep its place.
+    let (_epmd, a, b) = pair().await;
+    let mut on_b = Agent::spawn(&b);
+    let mut other = Agent::spawn(&b);
+    let (name, pid, other_pid, node) = (on_b.name, on_b.pid, other.pid, b.name());
+    let nobody = Atom::new(&format!("nobody_{}", std::process::id()));
+    let msg = |tag: &str, i: i64| tuple(vec![atom(tag), Term::Int(i)]);
+    let (mut want, mut want_other) = (Vec::new(), Vec::new());
+    for i in 0..600i64 {
+        match i % 4 {
+            0 => want.push(msg("by_name", i)),
+            1 => want.push(msg("by_pid", i)),
+            2 => {}
+            _ => want_other.push(msg("other", i)),
+        }
+    }
+    let sender = run_in(&a, move |p| async move {
+        for i in 0..600i64 {
+            match i % 4 {
+                0 => p.send_to(name, node, msg("by_name", i)).expect("remote"),
+                1 => p.send(pid, msg("by_pid", i)),
+                2 => p.send_to(nobody, node, msg("lost", i)).expect("remote"),
+                _ => p.send(other_pid, msg("other", i)),
+            }
+            if i == 301 {
+                p.exit(pid, atom("halfway"));
+            }
+        }
+        p.pid()
+    })
+    .await;
+    let exit = tuple(vec![atom("EXIT"), Term::Pid(sender), atom("halfway")]);
+    want.insert(
+        want.iter().position(|m| *m == msg("by_pid", 301)).unwrap() + 1,
+        exit,
+    );
+    for w in want {
+        assert_eq!(on_b.next().await, w);
+    }
+    for w in want_other {
+        assert_eq!(other.next().await, w);
+    }
+    a.stop();
+    b.stop();
+}
+
 /// Includes `spawn_request` to the node itself, which BEAM allows too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_spawn_both_ways() {

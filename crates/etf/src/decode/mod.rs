@@ -98,6 +98,23 @@ pub fn decode_with_limits(input: &Bytes, limits: Limits) -> Result<Term, DecodeE
     r
 }
 
+/// One term at `pos` of `input`, and the offset just after it: after a version byte when
+/// `external`, else without one, as after a distribution header whose ATOM_CACHE_REF `i` is
+/// `refs[i]`. Error offsets count from the start of `input`. Unlike a `Decoder`, this takes no
+/// handle on `input` (the receive path reads every payload this way: one reference count less
+/// per message; the term's binaries are still slices of `input`).
+pub fn decode_at(
+    input: &Bytes,
+    pos: usize,
+    external: bool,
+    refs: &[Atom],
+) -> Result<(Term, usize), DecodeError> {
+    let mut c = Cursor::new(input, pos, Limits::default());
+    c.refs = refs;
+    let t = if external { c.external()? } else { c.term()? };
+    Ok((t, c.pos))
+}
+
 impl Decoder {
     pub fn new(input: Bytes) -> Self {
         Self::with_limits(input, Limits::default())

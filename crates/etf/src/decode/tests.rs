@@ -161,3 +161,22 @@ fn atom_cache_refs_resolve_and_funs_keep_their_atoms_written_out() {
     let Term::Fun(f) = got else { panic!("{got:?}") };
     assert_eq!(&f.raw()[..], &plain[..]);
 }
+
+#[test]
+fn decode_at_reads_one_term_mid_input_with_offsets_from_the_start() {
+    let refs = [Atom::new("m")];
+    // A junk byte, `{m, <<"ab">>}` after a header (no version byte), then `131 97 7`.
+    let input = Bytes::from_static(&[0, 104, 2, 82, 0, 109, 0, 0, 0, 2, b'a', b'b', 131, 97, 7]);
+    let (t, end) = decode_at(&input, 1, false, &refs).expect("header term");
+    assert_eq!(t, Term::tuple(vec![Term::atom("m"), Term::binary(b"ab")]));
+    assert_eq!(end, 12);
+    assert_eq!(decode_at(&input, end, true, &[]), Ok((Term::Int(7), 15)));
+    // Errors name the offset in `input`, not in the term.
+    let e = decode_at(&input, 1, false, &[]).unwrap_err();
+    assert_eq!((e.offset, e.kind), (3, K::AtomCacheRef));
+    let cut = input.slice(..11);
+    assert_eq!(
+        decode_at(&cut, 1, false, &refs).unwrap_err().kind,
+        K::UnexpectedEof
+    );
+}

@@ -37,7 +37,7 @@ impl DistRemote {
         }
     }
 
-    fn dispatch(&self, node: &Node, peer: Atom, _conn: u64, m: Message) {
+    pub(super) fn dispatch(&self, node: &Node, peer: Atom, _conn: u64, m: Message) {
         let me = node.name();
         let ours = |p: &Pid| p.node == me;
         let theirs = |p: &Pid| p.node == peer;

@@ -5,6 +5,7 @@
 
 mod accept;
 mod api;
+mod batch;
 mod dispatch;
 mod peers;
 mod remote;

@@ -47,6 +47,13 @@ impl EventSink for Inbound {
             r.on_event(ev);
         }
     }
+
+    fn messages(&self, peer: Atom, conn: u64, batch: &mut Vec<dist::Message>) {
+        match self.0.upgrade() {
+            Some(r) => r.on_messages(peer, conn, batch),
+            None => batch.clear(),
+        }
+    }
 }
 
 /// Where a connect stands, for `Node::connect`.

@@ -1,0 +1,71 @@
+//! A connection's messages in batches (`EventSink::messages`): each run of consecutive sends to
+//! one local process goes into its mailbox under one lock with at most one wake-up, where one
+//! at a time cost a table lookup, a lock and a wake-up check per message. Anything else in the
+//! batch (links, exits, monitors, sends to other processes) ends the run and is dispatched on
+//! its own, so every signal keeps its place in the connection's order.
+
+use super::remote::DistRemote;
+use crate::node::Node;
+use dist::{ControlMessage as C, Message};
+use etf::{Atom, Pid, Term};
+
+impl DistRemote {
+    /// `batch` of connection `conn` from `peer`, in arrival order; takes them all out.
+    pub(crate) fn on_messages(&self, peer: Atom, conn: u64, batch: &mut Vec<Message>) {
+        let Some(node) = self.node() else {
+            batch.clear();
+            return;
+        };
+        let me = node.name();
+        let mut run = Run::default();
+        // The last registered name looked up: a stream of REG_SENDs names one process.
+        let mut named: Option<(Atom, Option<Pid>)> = None;
+        for m in batch.drain(..) {
+            let to = match m.control {
+                C::Send { to, .. } | C::SendSender { to, .. } if to.node == me => Some(to),
+                C::RegSend { to: name, .. } => {
+                    let pid = match named {
+                        Some((n, pid)) if n == name => pid,
+                        _ => node.whereis(name),
+                    };
+                    named = Some((name, pid));
+                    // To a name nobody holds: dropped, as BEAM does.
+                    let Some(pid) = pid else { continue };
+                    Some(pid)
+                }
+                _ => None,
+            };
+            match to {
+                Some(pid) => run.push(&node, pid, m.payload.unwrap_or_else(Term::nil)),
+                None => {
+                    run.flush(&node);
+                    self.dispatch(&node, peer, conn, m);
+                }
+            }
+        }
+        run.flush(&node);
+    }
+}
+
+/// Consecutive messages for one process, not yet in its mailbox.
+#[derive(Default)]
+struct Run {
+    to: Option<Pid>,
+    msgs: Vec<Term>,
+}
+
+impl Run {
+    fn push(&mut self, node: &Node, to: Pid, msg: Term) {
+        if self.to != Some(to) {
+            self.flush(node);
+            self.to = Some(to);
+        }
+        self.msgs.push(msg);
+    }
+
+    fn flush(&mut self, node: &Node) {
+        if let Some(to) = self.to.take() {
+            node.deliver_all(to, &mut self.msgs);
+        }
+    }
+}
