@@ -925,11 +925,20 @@ fn payload_after(
     if !control.needs_payload() {
         return Err(ControlError::UnexpectedPayload(tag));
     }
-    let (p, end) = etf::decode_at(body, used, external, refs)?;
+    let (p, end) = etf::decode_at(body, used, external, refs, receive_limits())?;
     if end < body.len() {
         return Err(ControlError::Trailing(body.len() - end));
     }
     Ok(Some(p))
+}
+
+/// How payloads are decoded: as BEAM does for a message it delivers, binaries of up to 64
+/// bytes are copied into the term; longer ones stay slices of the packet.
+fn receive_limits() -> etf::Limits {
+    etf::Limits {
+        copy_binaries_up_to: 64,
+        ..etf::Limits::default()
+    }
 }
 
 /// The per-thread decoding state of control messages: the view decoder (its arena reused

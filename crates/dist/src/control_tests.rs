@@ -395,6 +395,28 @@ fn payload_atoms_travel_as_cache_references() {
 }
 
 #[test]
+fn received_binaries_up_to_64_bytes_are_copied_out_of_the_packet() {
+    // As BEAM's heap binaries: a small binary in a message does not hold on to the packet
+    // (and with it the connection's read buffer); a longer one is a slice of it.
+    let to = Pid::new(Atom::new("copy_b@host"), 4, 5, 6);
+    let payload = Term::tuple(vec![Term::binary(b"alice"), Term::binary(&[7u8; 65])]);
+    let m = Message::new(ControlMessage::Send { to, token: None }, Some(payload));
+    let body = header_body(&m);
+    let got =
+        Message::decode_with_header(body.clone(), &mut AtomCache::default()).expect("decodes");
+    assert_eq!(got, m);
+    let Some(Term::Tuple(v)) = got.payload else {
+        panic!("payload")
+    };
+    let (Term::Binary(small), Term::Binary(large)) = (&v[0], &v[1]) else {
+        panic!("{v:?}")
+    };
+    let inside = |b: &Bytes| body.as_ptr_range().contains(&b.as_ptr());
+    assert!(!inside(small), "5 bytes: copied");
+    assert!(inside(large), "65 bytes: a slice of the packet");
+}
+
+#[test]
 fn payloads_with_many_or_deep_atoms_round_trip() {
     // More distinct atoms than a header takes for a payload, and atoms deeper or further along
     // than the walk goes: those are written out, and everything decodes as it was sent.

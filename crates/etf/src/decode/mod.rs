@@ -30,6 +30,13 @@ pub struct Limits {
     /// The decoder refuses to create a new atom when the global table already holds this many
     /// (defaults to the table's own bound). Lets tests and cautious callers exercise "table full".
     pub max_atoms: usize,
+    /// Binaries of at most this many bytes are copied out of the input rather than sliced
+    /// from it (0, the default: every binary is a zero-copy slice). BEAM copies binaries of up
+    /// to 64 bytes into the receiving process (heap binaries); for the same reason the
+    /// distribution's receive path sets 64: a small copy costs less than sharing the input's
+    /// reference count with whichever thread ends up holding the term, and an input no term
+    /// points into can be reused for the next read.
+    pub copy_binaries_up_to: usize,
 }
 
 impl Default for Limits {
@@ -37,6 +44,7 @@ impl Default for Limits {
         Limits {
             max_depth: 1024,
             max_atoms: DEFAULT_ATOM_LIMIT,
+            copy_binaries_up_to: 0,
         }
     }
 }
@@ -108,8 +116,9 @@ pub fn decode_at(
     pos: usize,
     external: bool,
     refs: &[Atom],
+    limits: Limits,
 ) -> Result<(Term, usize), DecodeError> {
-    let mut c = Cursor::new(input, pos, Limits::default());
+    let mut c = Cursor::new(input, pos, limits);
     c.refs = refs;
     let t = if external { c.external()? } else { c.term()? };
     Ok((t, c.pos))
@@ -303,6 +312,9 @@ impl<'a> Cursor<'a> {
     fn take_bytes(&mut self, n: usize) -> Result<Bytes, Eof> {
         let start = self.pos;
         self.take(n)?;
+        if n <= self.limits.copy_binaries_up_to {
+            return Ok(Bytes::copy_from_slice(&self.input[start..start + n]));
+        }
         Ok(self.input.slice(start..start + n))
     }
 

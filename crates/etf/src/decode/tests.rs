@@ -167,16 +167,47 @@ fn decode_at_reads_one_term_mid_input_with_offsets_from_the_start() {
     let refs = [Atom::new("m")];
     // A junk byte, `{m, <<"ab">>}` after a header (no version byte), then `131 97 7`.
     let input = Bytes::from_static(&[0, 104, 2, 82, 0, 109, 0, 0, 0, 2, b'a', b'b', 131, 97, 7]);
-    let (t, end) = decode_at(&input, 1, false, &refs).expect("header term");
+    let (t, end) = decode_at(&input, 1, false, &refs, Limits::default()).expect("header term");
     assert_eq!(t, Term::tuple(vec![Term::atom("m"), Term::binary(b"ab")]));
     assert_eq!(end, 12);
-    assert_eq!(decode_at(&input, end, true, &[]), Ok((Term::Int(7), 15)));
+    assert_eq!(
+        decode_at(&input, end, true, &[], Limits::default()),
+        Ok((Term::Int(7), 15))
+    );
     // Errors name the offset in `input`, not in the term.
-    let e = decode_at(&input, 1, false, &[]).unwrap_err();
+    let e = decode_at(&input, 1, false, &[], Limits::default()).unwrap_err();
     assert_eq!((e.offset, e.kind), (3, K::AtomCacheRef));
     let cut = input.slice(..11);
     assert_eq!(
-        decode_at(&cut, 1, false, &refs).unwrap_err().kind,
+        decode_at(&cut, 1, false, &refs, Limits::default())
+            .unwrap_err()
+            .kind,
         K::UnexpectedEof
     );
+}
+
+#[test]
+fn small_binaries_are_copied_when_asked_and_sliced_otherwise() {
+    // {<<"ab">>, <<0 x 65>>}
+    let mut raw = vec![131, 104, 2, 109, 0, 0, 0, 2, b'a', b'b', 109, 0, 0, 0, 65];
+    raw.extend([0u8; 65]);
+    let input = Bytes::from(raw);
+    let inside = |b: &Bytes| input.as_ptr_range().contains(&b.as_ptr());
+    let binaries = |limits| match decode_at(&input, 0, true, &[], limits) {
+        Ok((Term::Tuple(v), _)) => match &v[..] {
+            [Term::Binary(a), Term::Binary(b)] => (a.clone(), b.clone()),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    let (small, large) = binaries(Limits::default());
+    assert!(inside(&small) && inside(&large), "zero-copy by default");
+    let copy = Limits {
+        copy_binaries_up_to: 64,
+        ..Limits::default()
+    };
+    let (small, large) = binaries(copy);
+    assert!(!inside(&small), "2 bytes: copied");
+    assert!(inside(&large), "65 bytes: still a slice");
+    assert_eq!((&small[..], large.len()), (&b"ab"[..], 65));
 }
