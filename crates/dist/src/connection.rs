@@ -661,13 +661,8 @@ mod tests {
         assert!(writes.lock().unwrap_or_else(|e| e.into_inner()).is_empty());
     }
 
-    /// A connection over a real loopback socket, and the raw other end.
-    async fn connected() -> (
-        ConnectionHandle,
-        Reader,
-        mpsc::UnboundedReceiver<Event>,
-        TcpStream,
-    ) {
+    /// Both ends of a loopback TCP connection: ours, then theirs.
+    async fn socket_pair() -> (TcpStream, TcpStream) {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -675,6 +670,17 @@ mod tests {
             .await
             .expect("connect");
         let (theirs, _) = l.accept().await.expect("accept");
+        (ours, theirs)
+    }
+
+    /// A connection over a real loopback socket, and the raw other end.
+    async fn connected() -> (
+        ConnectionHandle,
+        Reader,
+        mpsc::UnboundedReceiver<Event>,
+        TcpStream,
+    ) {
+        let (ours, theirs) = socket_pair().await;
         let (tx, rx) = mpsc::unbounded_channel();
         let outcome = shared().outcome;
         let (h, r) = spawn(
@@ -777,13 +783,7 @@ mod tests {
     #[tokio::test]
     async fn the_reader_hands_over_a_reads_messages_in_order_in_bounded_batches() {
         use crate::control::ControlMessage;
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let ours = TcpStream::connect(l.local_addr().expect("addr"))
-            .await
-            .expect("connect");
-        let (mut theirs, _) = l.accept().await.expect("accept");
+        let (ours, mut theirs) = socket_pair().await;
         let sink = Arc::new(Batches::default());
         let (h, r) = spawn(
             ours,
