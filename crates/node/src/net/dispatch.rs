@@ -20,15 +20,12 @@ impl DistRemote {
                     self.on_accepted(h);
                 }
             }
+            // A batch of one: sends are delivered in `batch.rs` only.
             Event::Message {
                 peer,
                 conn,
                 message,
-            } => {
-                if let Some(node) = self.node() {
-                    self.dispatch(&node, peer, conn, message);
-                }
-            }
+            } => self.on_messages(peer, conn, &mut vec![message]),
             Event::Closed { peer, conn, reason } => {
                 let _order = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
                 tracing::debug!("connection to {peer} closed: {reason}");
@@ -37,14 +34,14 @@ impl DistRemote {
         }
     }
 
+    /// Every control message but the sends to a local process or name, which `on_messages`
+    /// delivers in runs before calling this.
     pub(super) fn dispatch(&self, node: &Node, peer: Atom, _conn: u64, m: Message) {
         let me = node.name();
         let ours = |p: &Pid| p.node == me;
         let theirs = |p: &Pid| p.node == peer;
         let payload = m.payload.unwrap_or_else(Term::nil);
         match m.control {
-            C::Send { to, .. } | C::SendSender { to, .. } if ours(&to) => node.deliver(to, payload),
-            C::RegSend { to: name, .. } => node.deliver_reg(name, payload),
             C::AliasSend { alias, .. } if alias.node == me => node.deliver_alias(alias, payload),
             C::Link { from, to } if theirs(&from) && ours(&to) => node.signal_link(from, to),
             C::Unlink { from, to } if ours(&to) => node.signal_unlink(from, to),
