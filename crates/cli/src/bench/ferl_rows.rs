@@ -12,6 +12,10 @@ const CALL_LIMIT: Duration = Duration::from_secs(60);
 const NODE_LIMIT: Duration = Duration::from_secs(10);
 /// node_a.exs's `wait_until(f, 10_000)`: that many 1 ms polls.
 const POLLS: u32 = 10_000;
+/// (i): how many times a disconnect is repeated when `:global` dials B again (see `disconnect`).
+const REDIALS: u32 = 10;
+/// (i): the pause before each disconnect (node_a.exs's `@settle_ms`).
+const SETTLE: Duration = Duration::from_millis(20);
 
 /// `{:push, "alice", "item-123"}`, the message of (b) and (d).
 fn push_msg() -> Term {
@@ -347,17 +351,37 @@ pub async fn connect_visible(p: &mut Process, b: Atom, n: u64) -> Result<(f64, f
 }
 
 /// Gone on both levels: the connection (nodedown) and, after it, B's names in `:global` here.
+/// Disconnecting right after a sync races `:global`'s own unlock traffic: a `del_lock` reply
+/// still owed to B, or a `del_lock` call to B, goes out after the disconnect and dials B again,
+/// and the names come back. OTP does this between two BEAM nodes too. So, as node_a.exs does,
+/// the row first lets that traffic finish (outside the timed part), and if B was dialled again
+/// all the same, waits for that sync to end and disconnects again.
 async fn disconnect(p: &mut Process, g: &Global, b: Atom) -> Result<(), String> {
-    if !p.node().disconnect(b) {
-        return Err(format!("not connected to {b}"));
-    }
-    p.receive_match(node_event("nodedown", b), Some(NODE_LIMIT))
-        .await
-        .ok_or_else(|| format!("no nodedown for {b}"))?;
     let name = Term::atom("stack");
-    wait_until(|| g.whereis_name(&name).is_none(), POLLS)
-        .await
-        .map_err(|_| stuck(p, g, "still registered after nodedown"))
+    for _ in 0..=REDIALS {
+        tokio::time::sleep(SETTLE).await;
+        if !p.node().disconnect(b) {
+            return Err(format!("not connected to {b}"));
+        }
+        p.receive_match(node_event("nodedown", b), Some(NODE_LIMIT))
+            .await
+            .ok_or_else(|| format!("no nodedown for {b}"))?;
+        let node = p.node().clone();
+        let redialed = || node.nodes().contains(&b);
+        wait_until(|| g.whereis_name(&name).is_none() || redialed(), POLLS)
+            .await
+            .map_err(|_| stuck(p, g, "still registered after nodedown"))?;
+        if !redialed() {
+            return Ok(());
+        }
+        p.receive_match(node_event("nodeup", b), Some(NODE_LIMIT))
+            .await
+            .ok_or_else(|| format!("no nodeup for {b} after it was dialled again"))?;
+        wait_until(|| g.whereis_name(&name).is_some(), POLLS)
+            .await
+            .map_err(|_| stuck(p, g, "not visible after it was dialled again"))?;
+    }
+    Err(format!("{b} keeps coming back after disconnecting"))
 }
 
 /// Why (i) gave up, with what this node sees: its connections and whom `:global` synced with.
