@@ -3,11 +3,13 @@
 //! as possible and sends ticks, and a `ConnectionHandle` to send and close. The close reason is
 //! reported exactly once.
 
-use crate::atom_cache::{AtomCache, HeaderRefs, OutCache};
+use crate::atom_cache::AtomCache;
 use crate::busy_wait::BusyWait;
 use crate::control::{ControlError, Message};
 use crate::frame::{self, Frame, FrameError};
 use crate::handshake::{elixir_atom, Outcome};
+use crate::outbox::Outbox;
+pub use crate::outbox::DEFAULT_BUSY_LIMIT;
 use bytes::{Bytes, BytesMut};
 use etf::Atom;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +18,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch};
 
 /// Per-connection settings.
 #[derive(Clone, Debug)]
@@ -27,6 +29,9 @@ pub struct ConnectionConfig {
     pub max_packet: usize,
     /// The node's busy-wait, told of every write (`None`: the node does not spin).
     pub busy_wait: Option<Arc<BusyWait>>,
+    /// Bytes queued or being written above which the connection is busy and
+    /// `ConnectionHandle::until_not_busy` waits (BEAM's `dist_buf_busy_limit`).
+    pub busy_limit: usize,
 }
 
 impl Default for ConnectionConfig {
@@ -35,6 +40,7 @@ impl Default for ConnectionConfig {
             net_ticktime: Duration::from_secs(60),
             max_packet: frame::DEFAULT_MAX_PACKET,
             busy_wait: None,
+            busy_limit: DEFAULT_BUSY_LIMIT,
         }
     }
 }
@@ -130,50 +136,7 @@ struct Shared {
     shutdown: watch::Sender<bool>,
     read_activity: AtomicBool,
     outbox: Outbox,
-}
-
-/// Packets waiting for the writer. Senders encode straight into `queued` (no buffer per packet,
-/// no copy into a batch); the writer swaps it for its own empty buffer and writes it whole. Only
-/// the sender that finds the box empty wakes the writer: one wake-up per batch, not per packet.
-#[derive(Default)]
-struct Outbox {
-    queued: Mutex<Queued>,
-    wake: Notify,
-}
-
-/// The packets not yet written, and the peer's atom cache as they leave it: both change
-/// together, in stream order, under the outbox lock.
-#[derive(Default)]
-struct Queued {
-    buf: BytesMut,
-    cache: OutCache,
-    refs: HeaderRefs,
-}
-
-/// A writer's buffer that a burst grew beyond this is dropped after use, not kept.
-const KEEP_CAPACITY: usize = 1 << 20;
-
-impl Outbox {
-    /// Appends with `put`, under the lock, waking the writer if the box was empty.
-    fn push(&self, put: impl FnOnce(&mut Queued)) {
-        let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let was_empty = q.buf.is_empty();
-        put(&mut q);
-        drop(q);
-        if was_empty {
-            self.wake.notify_one();
-        }
-    }
-
-    /// Everything queued so far, leaving `spare` (emptied) in its place.
-    fn take(&self, spare: &mut BytesMut) {
-        spare.clear();
-        if spare.capacity() > KEEP_CAPACITY {
-            *spare = BytesMut::with_capacity(64 * 1024);
-        }
-        let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::swap(&mut q.buf, spare);
-    }
+    busy_limit: usize,
 }
 
 impl Shared {
@@ -190,6 +153,7 @@ impl Shared {
             }
             *r = Some(reason);
             self.shutdown.send_replace(true);
+            self.outbox.closed();
         }
     }
 
@@ -271,6 +235,26 @@ impl ConnectionHandle {
         *self.shared.shutdown.borrow()
     }
 
+    /// Bytes queued for the peer or being written to it.
+    pub fn pending(&self) -> usize {
+        self.shared.outbox.pending()
+    }
+
+    /// Whether at least the busy limit is pending: BEAM would suspend a process sending here.
+    pub fn is_busy(&self) -> bool {
+        self.pending() >= self.shared.busy_limit
+    }
+
+    /// Resolves once the connection is not busy (or is closed): the suspension point of a
+    /// process that sends faster than the peer takes it (see `outbox.rs`).
+    pub async fn until_not_busy(&self) {
+        let limit = self.shared.busy_limit;
+        self.shared
+            .outbox
+            .until_below(limit, || self.is_closed())
+            .await
+    }
+
     /// Waits until the connection is closed and returns why.
     pub async fn closed(&self) -> CloseReason {
         let mut rx = self.shared.shutdown.subscribe();
@@ -323,6 +307,7 @@ pub fn spawn(
         shutdown: watch::channel(false).0,
         read_activity: AtomicBool::new(true),
         outbox: Outbox::default(),
+        busy_limit: cfg.busy_limit,
     });
     tokio::spawn(writer(wr, shared.clone(), cfg.clone()));
     let reader = Reader {
@@ -454,7 +439,7 @@ async fn writer<W: AsyncWrite + Unpin>(mut wr: W, shared: Arc<Shared>, cfg: Conn
                 if batch.is_empty() {
                     continue;
                 }
-                if let Err(e) = wr.write_all(&batch).await {
+                if let Err(e) = write_out(&mut wr, &batch, &shared.outbox).await {
                     shared.close(CloseReason::Io(e.to_string()));
                     break;
                 }
@@ -495,6 +480,25 @@ async fn writer<W: AsyncWrite + Unpin>(mut wr: W, shared: Arc<Shared>, cfg: Conn
         }
     }
     let _ = wr.shutdown().await;
+}
+
+/// `write_all`, telling the outbox after every partial write how much is left, so that a
+/// sender suspended on a busy connection resumes as soon as it is below the limit again, while
+/// the rest is still being written (the socket stays busy).
+async fn write_out<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    batch: &[u8],
+    outbox: &Outbox,
+) -> std::io::Result<()> {
+    let mut at = 0;
+    while at < batch.len() {
+        match wr.write(&batch[at..]).await? {
+            0 => return Err(std::io::ErrorKind::WriteZero.into()),
+            n => at += n,
+        }
+        outbox.written(batch.len() - at);
+    }
+    Ok(())
 }
 
 /// How long a closing writer may take to deliver what was queued before the close.
@@ -543,6 +547,7 @@ mod tests {
             shutdown: watch::channel(false).0,
             read_activity: AtomicBool::new(true),
             outbox: Outbox::default(),
+            busy_limit: DEFAULT_BUSY_LIMIT,
         })
     }
 

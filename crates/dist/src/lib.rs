@@ -24,6 +24,7 @@ pub mod handshake;
 pub mod handshake_io;
 pub mod handshake_msg;
 pub mod net;
+mod outbox;
 
 pub use atom_cache::{AtomCache, HeaderError};
 pub use connection::{

@@ -83,7 +83,7 @@ pub use crate::net::{
 };
 pub use crate::node::{Node, NodeConfig, WeakNode};
 pub use crate::process::Process;
-pub use crate::remote::{MonitorTarget, NoConnection, NoRemote, Remote};
+pub use crate::remote::{BusyDistWait, MonitorTarget, NoConnection, NoRemote, Remote};
 pub use crate::spawn::SpawnOpts;
 pub use etf;
 pub use etf::{Atom, Pid, Ref, Term};

@@ -199,6 +199,14 @@ impl Node {
         self.route_to(self.system_pid(), name, node, msg.into())
     }
 
+    /// [`Process::suspend_while_busy`](crate::Process::suspend_while_busy), for senders
+    /// outside any process.
+    pub async fn suspend_while_busy(&self, node: Atom) {
+        if let Some(wait) = self.remote().busy(node) {
+            wait.await
+        }
+    }
+
     /// `exit(Pid, Reason)` from outside any process (sender: [`Node::system_pid`]).
     pub fn exit(&self, pid: Pid, reason: impl Into<crate::ExitReason>) {
         self.exit_signal(self.system_pid(), pid, reason.into());

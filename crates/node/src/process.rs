@@ -46,6 +46,15 @@ impl Process {
         self.node.route_to(self.pid(), name, node, msg.into())
     }
 
+    /// Suspends this process while the connection to `node` is busy, as BEAM suspends a
+    /// process that sends over a connection with `dist_buf_busy_limit` (1 MB) or more queued,
+    /// until it drains. Sends never block here (`send` is not async), so a process that may
+    /// produce messages faster than a peer takes them awaits this after sending; it ends at
+    /// once when the connection is not busy, or there is none.
+    pub async fn suspend_while_busy(&self, node: Atom) {
+        self.node.suspend_while_busy(node).await
+    }
+
     /// `link(Pid)`. A pid that does not exist sends us an exit signal `noproc`.
     pub fn link(&self, pid: Pid) {
         self.node.link(&self.cell, pid);

@@ -3,6 +3,11 @@
 //! The inbound side (signals arriving from other nodes) is in `inbound.rs`.
 
 use etf::{Atom, Pid, Ref, Term};
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a process awaits while the connection it sends over is busy (see `Remote::busy`).
+pub type BusyDistWait = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The node a signal must go to is not connected (and will not be): the runtime then produces
 /// `noconnection` locally, as BEAM does for an unreachable node.
@@ -68,6 +73,12 @@ pub trait Remote: Send + Sync {
     /// `Pid` for pid monitors and `Name(name, this_node)` for monitors by name (send the name
     /// atom on the wire then).
     fn monitor_down(&self, target: MonitorTarget, watcher: Pid, r: Ref, reason: Term);
+    /// BEAM's busy distribution port: when the connection to `node` has at least its busy
+    /// limit queued, the wait that ends once it has less (or is gone); `None` when it is not
+    /// busy, or there is no connection. Called after sends, so the common answer is cheap.
+    fn busy(&self, _node: Atom) -> Option<BusyDistWait> {
+        None
+    }
 }
 
 /// The `Remote` of a node without distribution: messages to other nodes are dropped and links

@@ -82,6 +82,8 @@ pub async fn throughput(p: &mut Process, b: Atom, n: u64, senders: u64) -> Resul
                 let msg = push_msg();
                 for _ in 0..per {
                     let _ = q.send_to(sink, b, msg.clone());
+                    // BEAM's sender is suspended on a busy connection; so is this one.
+                    q.suspend_while_busy(b).await;
                 }
             })
         })
@@ -143,6 +145,7 @@ pub async fn stack_push(p: &mut Process, b: Atom, n: u64) -> Result<f64, String>
     let msg = push_msg();
     for _ in 0..n {
         p.send(whereis()?, msg.clone());
+        p.suspend_while_busy(b).await;
     }
     let server = whereis()?;
     let bench = Term::binary(b"bench");
@@ -290,6 +293,7 @@ pub async fn fanout(p: &mut Process, b: Atom, subs: u64, rounds: u64) -> Result<
         for pid in &all {
             p.send(*pid, msg.clone());
         }
+        p.suspend_while_busy(b).await;
     }
     let sub_done = Atom::new("sub_done");
     for _ in 0..subs {

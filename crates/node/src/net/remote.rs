@@ -8,7 +8,7 @@ use super::signal::Signal;
 use super::spawn::PendingSpawns;
 use super::watch::NodeWatch;
 use crate::node::{Node, WeakNode};
-use crate::remote::{MonitorTarget, NoConnection, Remote};
+use crate::remote::{BusyDistWait, MonitorTarget, NoConnection, Remote};
 use dist::{
     flags, ConnectionConfig, ConnectionHandle, Event, EventSink, Net, ProcRef, SetupConfig,
 };
@@ -329,6 +329,14 @@ fn wire_target(t: MonitorTarget) -> ProcRef {
 impl Remote for DistRemote {
     fn send(&self, from: Pid, to: Pid, msg: Term) {
         self.signal(to.node, Signal::Send { from, to, msg });
+    }
+
+    fn busy(&self, node: Atom) -> Option<BusyDistWait> {
+        let handle = match self.peers.read().get(&node) {
+            Some(Slot::Up(p)) if p.handle.is_busy() => p.handle.clone(),
+            _ => return None,
+        };
+        Some(Box::pin(async move { handle.until_not_busy().await }))
     }
 
     fn alias_send(&self, from: Pid, alias: Ref, msg: Term) {

@@ -1,0 +1,91 @@
+//! A ferl process suspended on a busy connection to a real `erl` 25 node, as BEAM suspends a
+//! sender on a busy distribution port: while erl is stopped (SIGSTOP, so it reads nothing) a
+//! producer that awaits `suspend_while_busy` after each send stays suspended with its node's
+//! queue bounded; once erl runs again the producer finishes and erl has every message, in order.
+
+mod dist_support;
+
+use dist_support::*;
+use ferl::{Process, Term};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use testkit::{BeamNode, RealEpmd};
+
+/// 20 MB in 1 kB messages: far more than the busy limit (1 MB) and the kernel's socket
+/// buffers on loopback (a few MB), so a producer that is not suspended would finish at once.
+const MESSAGES: u64 = 20_000;
+
+/// SIGSTOP / SIGCONT to the erl OS process this test started.
+fn signal(erl: &BeamNode, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &erl.pid().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill {sig} {}", erl.pid());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothing() {
+    let epmd = RealEpmd::start();
+    let mut erl = tokio::task::block_in_place(|| BeamNode::erl(epmd.port));
+    let ferl = ferl_node(epmd.port, &erl.opts.cookie).await;
+    let mut agent = Agent::spawn(&ferl);
+    let e = ferl::Atom::new(&erl.node);
+
+    // On erl: `sink` takes {I, Bin} for I = 1, 2, ... in order and reports the count on `done`.
+    eval(
+        &mut erl,
+        &format!(
+            "register(sink, spawn(fun() -> L = fun Loop(N) -> receive \
+             {{I, B}} when I =:= N + 1, byte_size(B) =:= 1000 -> Loop(I); \
+             done -> {{{}, {}}} ! {{received, N}}; \
+             Other -> {{{}, {}}} ! {{out_of_order, N, Other}} end end, L(0) end))",
+            q(agent.name),
+            q(ferl.name()),
+            q(agent.name),
+            q(ferl.name())
+        ),
+    );
+    assert!(ferl.connect(e).await, "ferl reaches erl");
+
+    signal(&erl, "-STOP");
+    let sent = Arc::new(AtomicU64::new(0));
+    let producer = {
+        let sent = sent.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        ferl.spawn(move |p: Process| async move {
+            let bin = Term::binary(&[7u8; 1000]);
+            let sink = ferl::Atom::new("sink");
+            for i in 1..=MESSAGES {
+                let _ = p.send_to(sink, e, Term::tuple(vec![Term::Int(i as i64), bin.clone()]));
+                sent.store(i, Ordering::Relaxed);
+                p.suspend_while_busy(e).await;
+            }
+            let _ = p.send_to(sink, e, Term::atom("done"));
+            let _ = tx.send(());
+        });
+        rx
+    };
+
+    // erl reads nothing: the producer is suspended part way.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let while_stopped = sent.load(Ordering::Relaxed);
+    signal(&erl, "-CONT");
+    assert!(
+        while_stopped < MESSAGES,
+        "the producer sent all {MESSAGES} while erl read nothing: never suspended"
+    );
+    assert!(while_stopped > 0, "the producer never started");
+
+    // erl runs again: the producer finishes and erl got everything, in order.
+    tokio::time::timeout(Duration::from_secs(60), producer)
+        .await
+        .expect("the producer resumes and finishes")
+        .expect("producer");
+    assert_eq!(
+        agent.next().await,
+        tuple(vec![atom("received"), Term::Int(MESSAGES as i64)])
+    );
+}
