@@ -1,6 +1,6 @@
 //! Row (h) on a ferl node B, by B: `BenchB.idle_procs(n)` spawns n processes idle in receive
 //! and returns `%{rss_bytes:, vm_bytes:, spawn_us:}` as node_b.exs does. "The runtime's own
-//! count" is the heap in use by malloc (glibc `mallinfo2`, all arenas): ferl's memory is heap.
+//! count" is the heap the allocator (mimalloc, see main.rs) holds committed: ferl's memory is heap.
 
 use ferl::{Atom, ExitReason, Process, Term};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,31 +54,29 @@ fn rss() -> i64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// glibc's `struct mallinfo2` (all fields `size_t`); only two are read, all define the layout.
-#[repr(C)]
-#[allow(dead_code)]
-struct MallInfo2 {
-    arena: usize,
-    ordblks: usize,
-    smblks: usize,
-    hblks: usize,
-    hblkhd: usize,
-    usmblks: usize,
-    fsmblks: usize,
-    uordblks: usize,
-    fordblks: usize,
-    keepcost: usize,
-}
-
 extern "C" {
-    fn mallinfo2() -> MallInfo2;
+    /// mimalloc's process statistics (the binary's global allocator, see main.rs); any
+    /// out-parameter may be null.
+    fn mi_process_info(
+        elapsed_msecs: *mut usize,
+        user_msecs: *mut usize,
+        system_msecs: *mut usize,
+        current_rss: *mut usize,
+        peak_rss: *mut usize,
+        current_commit: *mut usize,
+        peak_commit: *mut usize,
+        page_faults: *mut usize,
+    );
 }
 
-/// Bytes allocated by malloc and not freed: in-use chunks of every arena plus mmapped blocks.
+/// Bytes the allocator holds committed for this process's heap.
 fn heap_in_use() -> i64 {
-    // SAFETY: mallinfo2 takes no arguments and returns a plain struct by value (glibc >= 2.33).
-    let m = unsafe { mallinfo2() };
-    (m.uordblks + m.hblkhd) as i64
+    let mut commit = 0usize;
+    let null = std::ptr::null_mut();
+    // SAFETY: mi_process_info writes each non-null out-parameter (one valid `usize` here) and
+    // ignores null ones; it takes no locks the caller could hold.
+    unsafe { mi_process_info(null, null, null, null, null, &mut commit, null, null) };
+    commit as i64
 }
 
 #[cfg(test)]
