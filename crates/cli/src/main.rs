@@ -7,6 +7,7 @@ mod epmd_cmd;
 mod node_args;
 mod run_cmd;
 mod shell_cmd;
+mod thp;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    thp::disable();
     let cli = Cli::parse();
     match cli.command {
         Command::Epmd(args) => epmd_cmd::run(args),

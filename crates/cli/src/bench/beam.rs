@@ -46,15 +46,16 @@ impl NodeB for BeamNodeB {
         // Row (h) spawns h_procs processes on B; the default limit is 262,144.
         let max_procs = (ctx.sizes.h_procs * 2).max(1 << 20);
         let mut cmd = Command::new("elixir");
-        cmd.args([
-            "--erl",
-            &format!("+P {max_procs}"),
-            "--sname",
-            &sname,
-            "--cookie",
-            &ctx.session.cookie,
-        ])
-        .arg(&script);
+        crate::thp::system_default_for(&mut cmd)
+            .args([
+                "--erl",
+                &format!("+P {max_procs}"),
+                "--sname",
+                &sname,
+                "--cookie",
+                &ctx.session.cookie,
+            ])
+            .arg(&script);
         launch_b(ctx, cmd, &sname, "elixir (run scripts/install-deps.sh)")
     }
 }
@@ -128,7 +129,7 @@ impl DriverA for BeamDriver {
         let sname = ctx.session.sname("a", ctx.run);
         let (log, mut log_w) = log_file(ctx, "node_a")?;
         let err = log_w.try_clone().map_err(|e| e.to_string())?;
-        let child = Command::new("elixir")
+        let child = crate::thp::system_default_for(&mut Command::new("elixir"))
             .args(["--sname", &sname, "--cookie", &ctx.session.cookie])
             .arg(&script)
             .arg(&b.node)

@@ -76,7 +76,7 @@ pub fn start_epmd() -> Result<(ChildGuard, u16), String> {
     let mut last_err = String::new();
     for _ in 0..5 {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
-        let child = Command::new("epmd")
+        let child = crate::thp::system_default_for(&mut Command::new("epmd"))
             .args(["-port", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
