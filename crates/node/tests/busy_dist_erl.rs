@@ -2,6 +2,8 @@
 //! sender on a busy distribution port: while erl is stopped (SIGSTOP, so it reads nothing) a
 //! producer that awaits `suspend_while_busy` after each send stays suspended with its node's
 //! queue bounded; once erl runs again the producer finishes and erl has every message, in order.
+//! The same holds while the connection is still being set up (erl stopped before the first
+//! dial): the signals queued for it count against the limit too.
 
 mod dist_support;
 
@@ -26,17 +28,11 @@ fn signal(erl: &BeamNode, sig: &str) {
     assert!(ok, "kill {sig} {}", erl.pid());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothing() {
-    let epmd = RealEpmd::start();
-    let mut erl = tokio::task::block_in_place(|| BeamNode::erl(epmd.port));
-    let ferl = ferl_node(epmd.port, &erl.opts.cookie).await;
-    let mut agent = Agent::spawn(&ferl);
-    let e = ferl::Atom::new(&erl.node);
-
-    // On erl: `sink` takes {I, Bin} for I = 1, 2, ... in order and reports the count on `done`.
+/// On erl: `sink` takes {I, Bin} for I = 1, 2, ... in order and reports the count to `agent`
+/// on `done`.
+fn start_sink(erl: &mut BeamNode, agent: &Agent, ferl: &ferl::Node) {
     eval(
-        &mut erl,
+        erl,
         &format!(
             "register(sink, spawn(fun() -> L = fun Loop(N) -> receive \
              {{I, B}} when I =:= N + 1, byte_size(B) =:= 1000 -> Loop(I); \
@@ -48,26 +44,79 @@ async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothi
             q(ferl.name())
         ),
     );
+}
+
+/// A ferl process sending {1..MESSAGES, 1 kB} to `sink` on `e`, awaiting `suspend_while_busy`
+/// after each; `sent` counts, the receiver fires when done (after `done` was sent).
+fn producer(
+    ferl: &ferl::Node,
+    e: ferl::Atom,
+    sent: Arc<AtomicU64>,
+) -> tokio::sync::oneshot::Receiver<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    ferl.spawn(move |p: Process| async move {
+        let bin = Term::binary(&[7u8; 1000]);
+        let sink = ferl::Atom::new("sink");
+        for i in 1..=MESSAGES {
+            let _ = p.send_to(sink, e, Term::tuple(vec![Term::Int(i as i64), bin.clone()]));
+            sent.store(i, Ordering::Relaxed);
+            p.suspend_while_busy(e).await;
+        }
+        let _ = p.send_to(sink, e, Term::atom("done"));
+        let _ = tx.send(());
+    });
+    rx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_is_suspended_while_the_connection_to_a_stopped_erl_is_set_up() {
+    let epmd = RealEpmd::start();
+    let mut erl = tokio::task::block_in_place(|| BeamNode::erl(epmd.port));
+    let ferl = ferl_node(epmd.port, &erl.opts.cookie).await;
+    let mut agent = Agent::spawn(&ferl);
+    let e = ferl::Atom::new(&erl.node);
+    start_sink(&mut erl, &agent, &ferl);
+    assert!(ferl.nodes().is_empty(), "not connected yet");
+
+    // erl stops before ferl dials it: the kernel accepts the connection, the handshake waits.
+    signal(&erl, "-STOP");
+    let sent = Arc::new(AtomicU64::new(0));
+    let done = producer(&ferl, e, sent.clone());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let while_stopped = sent.load(Ordering::Relaxed);
+    let connected = ferl.nodes().contains(&e);
+    signal(&erl, "-CONT");
+    assert!(!connected, "the handshake completed with erl stopped");
+    // The busy limit (1 MB) in 1 kB messages, plus the one that crossed it.
+    assert!(
+        (1000..=1100).contains(&while_stopped),
+        "{while_stopped} sent while the connection was being set up"
+    );
+
+    tokio::time::timeout(Duration::from_secs(60), done)
+        .await
+        .expect("the producer resumes and finishes")
+        .expect("producer");
+    assert_eq!(
+        agent.next().await,
+        tuple(vec![atom("received"), Term::Int(MESSAGES as i64)])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothing() {
+    let epmd = RealEpmd::start();
+    let mut erl = tokio::task::block_in_place(|| BeamNode::erl(epmd.port));
+    let ferl = ferl_node(epmd.port, &erl.opts.cookie).await;
+    let mut agent = Agent::spawn(&ferl);
+    let e = ferl::Atom::new(&erl.node);
+
+    start_sink(&mut erl, &agent, &ferl);
     assert!(ferl.connect(e).await, "ferl reaches erl");
 
     signal(&erl, "-STOP");
     let sent = Arc::new(AtomicU64::new(0));
-    let producer = {
-        let sent = sent.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        ferl.spawn(move |p: Process| async move {
-            let bin = Term::binary(&[7u8; 1000]);
-            let sink = ferl::Atom::new("sink");
-            for i in 1..=MESSAGES {
-                let _ = p.send_to(sink, e, Term::tuple(vec![Term::Int(i as i64), bin.clone()]));
-                sent.store(i, Ordering::Relaxed);
-                p.suspend_while_busy(e).await;
-            }
-            let _ = p.send_to(sink, e, Term::atom("done"));
-            let _ = tx.send(());
-        });
-        rx
-    };
+    let producer = producer(&ferl, e, sent.clone());
 
     // erl reads nothing: the producer is suspended part way.
     tokio::time::sleep(Duration::from_secs(2)).await;

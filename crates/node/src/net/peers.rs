@@ -50,9 +50,12 @@ pub(crate) type ConnectDone = watch::Sender<Option<bool>>;
 
 pub(crate) enum Slot {
     Up(Arc<Peer>),
-    /// Connecting: signals wait here and go out in order once connected.
+    /// Connecting: signals wait here and go out in order once connected. `bytes` estimates
+    /// their encoded size, so that a sender is suspended here too once it reaches the busy
+    /// limit (`Remote::busy`), as BEAM suspends it on a connection that is still being set up.
     Pending {
         queue: Vec<Signal>,
+        bytes: usize,
         done: ConnectDone,
     },
 }

@@ -28,6 +28,8 @@ pub(crate) struct DistRemote {
     pub(crate) watch: NodeWatch,
     pub(crate) spawns: PendingSpawns,
     stopped: AtomicBool,
+    /// The connections' busy limit, applied to the queue of a connection being set up too.
+    busy_limit: usize,
     /// Serialises connection ups and closes (`on_event`), which arrive on the tasks of different
     /// connections: a replacement's `Up` and its predecessor's late `Closed` must not interleave.
     pub(crate) lifecycle: Mutex<()>,
@@ -71,8 +73,10 @@ impl DistRemote {
         epmd_port: u16,
         listen_port: u16,
     ) -> Arc<Self> {
+        let busy_limit = conn.busy_limit;
         Arc::new_cyclic(|me| DistRemote {
             me: me.clone(),
+            busy_limit,
             node,
             net: Net::new(setup, conn, Inbound(me.clone())),
             epmd_port,
@@ -118,7 +122,10 @@ impl DistRemote {
         let mut map = self.peers.write();
         match map.get_mut(&peer) {
             Some(Slot::Up(p)) if p.is_up() => return p.send(s),
-            Some(Slot::Pending { queue, .. }) => return queue.push(s),
+            Some(Slot::Pending { queue, bytes, .. }) => {
+                *bytes += s.size_hint();
+                return queue.push(s);
+            }
             _ => {}
         }
         // Not cached: the peer may have dialled us (or replaced a connection).
@@ -134,6 +141,7 @@ impl DistRemote {
         map.insert(
             peer,
             Slot::Pending {
+                bytes: s.size_hint(),
                 queue: vec![s],
                 done,
             },
@@ -165,6 +173,7 @@ impl DistRemote {
             peer,
             Slot::Pending {
                 queue: Vec::new(),
+                bytes: 0,
                 done,
             },
         );
@@ -214,7 +223,7 @@ impl DistRemote {
     fn finish_connect(&self, peer: Atom, r: Result<ConnectionHandle, String>) {
         let mut map = self.peers.write();
         let (queue, done) = match map.remove(&peer) {
-            Some(Slot::Pending { queue, done }) => (queue, Some(done)),
+            Some(Slot::Pending { queue, done, .. }) => (queue, Some(done)),
             Some(other) => {
                 map.insert(peer, other);
                 (Vec::new(), None)
@@ -332,11 +341,21 @@ impl Remote for DistRemote {
     }
 
     fn busy(&self, node: Atom) -> Option<BusyDistWait> {
-        let handle = match self.peers.read().get(&node) {
-            Some(Slot::Up(p)) if p.handle.is_busy() => p.handle.clone(),
-            _ => return None,
-        };
-        Some(Box::pin(async move { handle.until_not_busy().await }))
+        match self.peers.read().get(&node) {
+            Some(Slot::Up(p)) if p.handle.is_busy() => {
+                let handle = p.handle.clone();
+                Some(Box::pin(async move { handle.until_not_busy().await }))
+            }
+            // Still connecting with the limit queued: wait for the outcome (then the queue is
+            // on the connection, or dropped), and let the caller look again.
+            Some(Slot::Pending { bytes, done, .. }) if *bytes >= self.busy_limit => {
+                let mut outcome = done.subscribe();
+                Some(Box::pin(async move {
+                    let _ = outcome.wait_for(|o| o.is_some()).await;
+                }))
+            }
+            _ => None,
+        }
     }
 
     fn alias_send(&self, from: Pid, alias: Ref, msg: Term) {

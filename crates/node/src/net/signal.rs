@@ -6,6 +6,9 @@ use dist::flags::{DFLAG_EXIT_PAYLOAD, DFLAG_SEND_SENDER};
 use dist::{ControlMessage as C, Message, ProcRef};
 use etf::{Atom, Pid, Ref, Term};
 
+/// What a signal without a message is taken to cost while queued (its control tuple).
+const CONTROL_SIZE: usize = 32;
+
 pub(crate) enum Signal {
     Send {
         from: Pid,
@@ -82,6 +85,17 @@ pub(crate) enum Signal {
 }
 
 impl Signal {
+    /// About how many bytes this signal takes on the wire: its message's encoding plus a
+    /// control tuple (computed only for signals queued while a connection is set up).
+    pub(crate) fn size_hint(&self) -> usize {
+        match self {
+            Signal::Send { msg, .. }
+            | Signal::RegSend { msg, .. }
+            | Signal::AliasSend { msg, .. } => CONTROL_SIZE + etf::encoded_dist_len(msg),
+            _ => CONTROL_SIZE,
+        }
+    }
+
     /// The wire message for a connection with negotiated `flags`; `unlink_id` allocates the
     /// next UNLINK_ID of that connection.
     pub(crate) fn into_message(self, flags: u64, unlink_id: impl FnOnce() -> u64) -> Message {
