@@ -68,14 +68,33 @@ fn producer(
     rx
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sender_is_suspended_while_the_connection_to_a_stopped_erl_is_set_up() {
+/// An erl node with `sink` running, a ferl node with its cookie (not connected yet), an agent
+/// on it for the sink's report, and erl's node name.
+async fn with_sink() -> (RealEpmd, BeamNode, ferl::Node, Agent, ferl::Atom) {
     let epmd = RealEpmd::start();
     let mut erl = tokio::task::block_in_place(|| BeamNode::erl(epmd.port));
     let ferl = ferl_node(epmd.port, &erl.opts.cookie).await;
-    let mut agent = Agent::spawn(&ferl);
+    let agent = Agent::spawn(&ferl);
     let e = ferl::Atom::new(&erl.node);
     start_sink(&mut erl, &agent, &ferl);
+    (epmd, erl, ferl, agent, e)
+}
+
+/// The producer finishes once erl runs again, and erl's sink got every message, in order.
+async fn finishes_with_everything(done: tokio::sync::oneshot::Receiver<()>, agent: &mut Agent) {
+    tokio::time::timeout(Duration::from_secs(60), done)
+        .await
+        .expect("the producer resumes and finishes")
+        .expect("producer");
+    assert_eq!(
+        agent.next().await,
+        tuple(vec![atom("received"), Term::Int(MESSAGES as i64)])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_is_suspended_while_the_connection_to_a_stopped_erl_is_set_up() {
+    let (_epmd, erl, ferl, mut agent, e) = with_sink().await;
     assert!(ferl.nodes().is_empty(), "not connected yet");
 
     // erl stops before ferl dials it: the kernel accepts the connection, the handshake waits.
@@ -93,25 +112,12 @@ async fn a_sender_is_suspended_while_the_connection_to_a_stopped_erl_is_set_up()
         "{while_stopped} sent while the connection was being set up"
     );
 
-    tokio::time::timeout(Duration::from_secs(60), done)
-        .await
-        .expect("the producer resumes and finishes")
-        .expect("producer");
-    assert_eq!(
-        agent.next().await,
-        tuple(vec![atom("received"), Term::Int(MESSAGES as i64)])
-    );
+    finishes_with_everything(done, &mut agent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothing() {
-    let epmd = RealEpmd::start();
-    let mut erl = tokio::task::block_in_place(|| BeamNode::erl(epmd.port));
-    let ferl = ferl_node(epmd.port, &erl.opts.cookie).await;
-    let mut agent = Agent::spawn(&ferl);
-    let e = ferl::Atom::new(&erl.node);
-
-    start_sink(&mut erl, &agent, &ferl);
+    let (_epmd, erl, ferl, mut agent, e) = with_sink().await;
     assert!(ferl.connect(e).await, "ferl reaches erl");
 
     signal(&erl, "-STOP");
@@ -129,12 +135,5 @@ async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothi
     assert!(while_stopped > 0, "the producer never started");
 
     // erl runs again: the producer finishes and erl got everything, in order.
-    tokio::time::timeout(Duration::from_secs(60), producer)
-        .await
-        .expect("the producer resumes and finishes")
-        .expect("producer");
-    assert_eq!(
-        agent.next().await,
-        tuple(vec![atom("received"), Term::Int(MESSAGES as i64)])
-    );
+    finishes_with_everything(producer, &mut agent).await;
 }
