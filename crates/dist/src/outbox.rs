@@ -10,9 +10,9 @@
 //! messages to a slower sink held 600 MB, and spent most of its time having the kernel zero
 //! fresh pages for it). BEAM suspends a process that sends over a connection with more than
 //! the limit queued until the queue drains; here a send never blocks (`send` is not async), and
-//! `until_below_limit` is the suspension point a producer awaits. The count covers what is
-//! queued and what the writer took but has not written yet, so memory stays near twice the
-//! limit.
+//! `until_below` (`ConnectionHandle::until_not_busy`) is the suspension point a producer
+//! awaits. The count covers what is queued and what the writer took but has not written yet,
+//! so memory stays near twice the limit.
 
 use crate::atom_cache::{HeaderRefs, OutCache};
 use bytes::BytesMut;
@@ -71,6 +71,8 @@ impl Outbox {
         }
         let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
         std::mem::swap(&mut q.buf, spare);
+        // In flight first: between the two stores the bytes count twice (a sender may wait for
+        // the next write), never zero times (a sender never overruns the limit).
         self.in_flight.store(spare.len(), Ordering::Relaxed);
         self.queued_len.store(0, Ordering::Relaxed);
     }
