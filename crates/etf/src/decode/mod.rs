@@ -139,27 +139,24 @@ impl Decoder {
 
     /// Reads `131` followed by one term. On error the position is left where it was.
     pub fn decode_external(&mut self) -> Result<Term, DecodeError> {
-        let mut c = Cursor::new(&self.input, self.pos, self.limits);
-        let t = c.external()?;
-        self.pos = c.pos;
-        Ok(t)
+        self.read(true, &[])
     }
 
     /// Reads one term without the version byte that follows a distribution header whose
     /// atom cache references resolve to `refs` (ATOM_CACHE_REF `i` is `refs[i]`).
     pub fn decode_term_with_atom_refs(&mut self, refs: &[Atom]) -> Result<Term, DecodeError> {
-        let mut c = Cursor::new(&self.input, self.pos, self.limits);
-        c.refs = refs;
-        let t = c.term()?;
-        self.pos = c.pos;
-        Ok(t)
+        self.read(false, refs)
     }
 
     /// Reads one term without the version byte (terms after a distribution header).
     pub fn decode_term(&mut self) -> Result<Term, DecodeError> {
-        let mut c = Cursor::new(&self.input, self.pos, self.limits);
-        let t = c.term()?;
-        self.pos = c.pos;
+        self.read(false, &[])
+    }
+
+    /// `decode_at` from the current position, which moves past the term only on success.
+    fn read(&mut self, external: bool, refs: &[Atom]) -> Result<Term, DecodeError> {
+        let (t, end) = decode_at(&self.input, self.pos, external, refs, self.limits)?;
+        self.pos = end;
         Ok(t)
     }
 
