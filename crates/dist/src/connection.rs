@@ -12,6 +12,7 @@ use crate::outbox::Outbox;
 pub use crate::outbox::DEFAULT_BUSY_LIMIT;
 use bytes::{Bytes, BytesMut};
 use etf::Atom;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -299,6 +300,13 @@ pub fn spawn(
 ) -> (ConnectionHandle, Reader) {
     // Ticks and small control messages must not wait for Nagle.
     let _ = stream.set_nodelay(true);
+    // A second descriptor of the socket, for the outbox's early writes; without one (no
+    // descriptor left) every write is the writer's.
+    let early = stream
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(std::net::TcpStream::from);
     let (rd, wr) = stream.into_split();
     let shared = Arc::new(Shared {
         outcome,
@@ -306,7 +314,7 @@ pub fn spawn(
         reason: Mutex::new(None),
         shutdown: watch::channel(false).0,
         read_activity: AtomicBool::new(true),
-        outbox: Outbox::default(),
+        outbox: Outbox::with_socket(early),
         busy_limit: cfg.busy_limit,
     });
     tokio::spawn(writer(wr, shared.clone(), cfg.clone()));
@@ -435,13 +443,13 @@ async fn writer<W: AsyncWrite + Unpin>(mut wr: W, shared: Arc<Shared>, cfg: Conn
                 // larger writes. With nothing else ready this returns at once.
                 tokio::task::yield_now().await;
                 // Everything queued so far goes out in one write.
-                shared.outbox.take(&mut batch);
-                if batch.is_empty() {
-                    continue;
-                }
-                if let Err(e) = write_out(&mut wr, &batch, &shared.outbox).await {
-                    shared.close(CloseReason::Io(e.to_string()));
-                    break;
+                match flush(&mut wr, &shared.outbox, &mut batch).await {
+                    Ok(false) => continue,
+                    Ok(true) => {}
+                    Err(e) => {
+                        shared.close(CloseReason::Io(e.to_string()));
+                        break;
+                    }
                 }
                 if let Some(b) = &cfg.busy_wait {
                     b.touch();
@@ -450,9 +458,10 @@ async fn writer<W: AsyncWrite + Unpin>(mut wr: W, shared: Arc<Shared>, cfg: Conn
             }
             _ = ticker.tick() => {
                 if !wrote {
-                    let mut tick = BytesMut::with_capacity(4);
-                    frame::put_tick(&mut tick);
-                    if let Err(e) = wr.write_all(&tick).await {
+                    // Through the outbox like every other byte: its lock and in-flight count
+                    // are what keep senders' early writes from cutting into a partial write.
+                    shared.outbox.push(|q| frame::put_tick(&mut q.buf));
+                    if let Err(e) = flush(&mut wr, &shared.outbox, &mut batch).await {
                         shared.close(CloseReason::Io(e.to_string()));
                         break;
                     }
@@ -480,6 +489,20 @@ async fn writer<W: AsyncWrite + Unpin>(mut wr: W, shared: Arc<Shared>, cfg: Conn
         }
     }
     let _ = wr.shutdown().await;
+}
+
+/// Writes everything queued in the outbox, if anything: whether there was.
+async fn flush<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    outbox: &Outbox,
+    batch: &mut BytesMut,
+) -> std::io::Result<bool> {
+    outbox.take(batch);
+    if batch.is_empty() {
+        return Ok(false);
+    }
+    write_out(wr, batch, outbox).await?;
+    Ok(true)
 }
 
 /// `write_all`, telling the outbox after every partial write how much is left, so that a
