@@ -5,6 +5,7 @@ use crate::cell::ProcCell;
 use crate::error::{RegisterError, SendError};
 use crate::exit::ExitReason;
 use crate::node::Node;
+use crate::receive::AfterTimer;
 use crate::remote::MonitorTarget;
 use etf::{Atom, Pid, Ref, Term};
 use std::fmt;
@@ -14,11 +15,17 @@ use std::sync::Arc;
 pub struct Process {
     pub(crate) node: Node,
     pub(crate) cell: Arc<ProcCell>,
+    /// The timer of receives with a timeout, kept from one to the next (see `receive.rs`).
+    pub(crate) after: Option<AfterTimer>,
 }
 
 impl Process {
     pub(crate) fn new(node: Node, cell: Arc<ProcCell>) -> Process {
-        Process { node, cell }
+        Process {
+            node,
+            cell,
+            after: None,
+        }
     }
 
     /// `self()`.

@@ -68,6 +68,77 @@ async fn after_zero_does_not_wait() {
     assert!(res.is_none());
 }
 
+/// `me ! :late` from another process after `ms` milliseconds.
+fn send_later(p: &ferl::Process, ms: u64) {
+    let me = p.pid();
+    p.spawn(move |p2| async move {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        p2.send(me, atom("late"));
+    });
+}
+
+// A process keeps its receive timer from one receive to the next (receive.rs): these show that
+// each receive still times out at its own deadline, whatever the kept timer was set for.
+
+#[tokio::test]
+async fn a_short_timeout_after_a_long_one_expires_on_time() {
+    let node = Node::local("recv5@test", 1);
+    let (first, second, waited) = in_process(&node, |mut p| async move {
+        send_later(&p, 20);
+        // Waits, with the timer set 10 s ahead, and gets the message.
+        let first = p.receive_timeout(Duration::from_secs(10)).await;
+        let t0 = Instant::now();
+        let second = p.receive_timeout(Duration::from_millis(50)).await;
+        (first, second, t0.elapsed())
+    })
+    .await;
+    assert!(first.is_some_and(|t| t.is_atom("late")));
+    assert!(second.is_none());
+    assert!(
+        waited >= Duration::from_millis(50) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_long_timeout_after_a_short_one_waits_its_whole_time() {
+    let node = Node::local("recv6@test", 1);
+    let (first, second, waited) = in_process(&node, |mut p| async move {
+        send_later(&p, 10);
+        let first = p.receive_timeout(Duration::from_millis(100)).await;
+        let t0 = Instant::now();
+        // The kept timer goes off 100 ms after the first receive began: not this one's time.
+        let second = p.receive_timeout(Duration::from_millis(400)).await;
+        (first, second, t0.elapsed())
+    })
+    .await;
+    assert!(first.is_some());
+    assert!(second.is_none());
+    assert!(waited >= Duration::from_millis(400), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_timer_that_went_off_between_receives_changes_nothing() {
+    let node = Node::local("recv7@test", 1);
+    let (got, timed_out, waited, late) = in_process(&node, |mut p| async move {
+        send_later(&p, 10);
+        let got = p.receive_timeout(Duration::from_millis(30)).await;
+        // The kept timer goes off here, with no receive waiting.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let t0 = Instant::now();
+        let timed_out = p.receive_timeout(Duration::from_millis(200)).await;
+        let waited = t0.elapsed();
+        send_later(&p, 20);
+        let late = p.receive_timeout(Duration::from_secs(5)).await;
+        (got, timed_out, waited, late)
+    })
+    .await;
+    assert!(got.is_some());
+    assert!(timed_out.is_none());
+    assert!(waited >= Duration::from_millis(200), "{waited:?}");
+    assert!(late.is_some_and(|t| t.is_atom("late")));
+}
+
 /// 100k non-matching messages arrive while the receiver waits for the last one: with a save
 /// pointer each wakeup only scans new messages (O(n) in total, not O(n^2)).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
