@@ -42,7 +42,11 @@ impl Sizes {
             f_callers: 64,
             f_ms: 5_000,
             g_subs: 1_000,
-            g_rounds: 1_000,
+            // BENCH_G_ROUNDS (profiling aid): a longer (g).
+            g_rounds: std::env::var("BENCH_G_ROUNDS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1_000),
             h_procs: 1_000_000,
             i_connects: 50,
             raw_frames: 1_000_000,
