@@ -136,6 +136,8 @@ struct Shared {
     reason: Mutex<Option<CloseReason>>,
     shutdown: watch::Sender<bool>,
     read_activity: AtomicBool,
+    /// `*shutdown.borrow()`, readable without the watch channel's lock: every send looks.
+    is_closed: AtomicBool,
     outbox: Outbox,
     busy_limit: usize,
 }
@@ -153,6 +155,7 @@ impl Shared {
                 _ => tracing::warn!("closing connection to {peer}: {reason}"),
             }
             *r = Some(reason);
+            self.is_closed.store(true, Ordering::Release);
             self.shutdown.send_replace(true);
             self.outbox.closed();
         }
@@ -233,7 +236,7 @@ impl ConnectionHandle {
     }
 
     pub fn is_closed(&self) -> bool {
-        *self.shared.shutdown.borrow()
+        self.shared.is_closed.load(Ordering::Acquire)
     }
 
     /// Bytes queued for the peer or being written to it.
@@ -314,6 +317,7 @@ pub fn spawn(
         reason: Mutex::new(None),
         shutdown: watch::channel(false).0,
         read_activity: AtomicBool::new(true),
+        is_closed: AtomicBool::new(false),
         outbox: Outbox::with_socket(early),
         busy_limit: cfg.busy_limit,
     });
@@ -569,6 +573,7 @@ mod tests {
             reason: Mutex::new(None),
             shutdown: watch::channel(false).0,
             read_activity: AtomicBool::new(true),
+            is_closed: AtomicBool::new(false),
             outbox: Outbox::default(),
             busy_limit: DEFAULT_BUSY_LIMIT,
         })
