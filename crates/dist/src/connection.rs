@@ -5,13 +5,13 @@
 
 use crate::atom_cache::AtomCache;
 use crate::busy_wait::BusyWait;
-use crate::control::{ControlError, Message};
+use crate::control::{self, ControlError, ControlMessage, Message};
 use crate::frame::{self, Frame, FrameError};
 use crate::handshake::{elixir_atom, Outcome};
 use crate::outbox::Outbox;
 pub use crate::outbox::DEFAULT_BUSY_LIMIT;
 use bytes::{Bytes, BytesMut};
-use etf::Atom;
+use etf::{Atom, Term};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -212,13 +212,29 @@ impl ConnectionHandle {
 
     /// Queues a message; it is encoded here, on the caller's task, straight into the outbox.
     pub fn send(&self, m: &Message) -> Result<(), Closed> {
+        self.send_parts(&m.control, m.payload.as_ref())
+    }
+
+    /// `send` of a control message and a payload the caller keeps (see `encode_parts_for`).
+    pub fn send_parts(
+        &self,
+        control: &ControlMessage,
+        payload: Option<&Term>,
+    ) -> Result<(), Closed> {
         if self.is_closed() {
             return Err(Closed);
         }
         let flags = self.shared.outcome.flags;
-        self.shared
-            .outbox
-            .push(|q| m.encode_for(flags, &mut q.cache, &mut q.refs, &mut q.buf));
+        self.shared.outbox.push(|q| {
+            control::encode_parts_for(
+                control,
+                payload,
+                flags,
+                &mut q.cache,
+                &mut q.refs,
+                &mut q.buf,
+            )
+        });
         Ok(())
     }
 

@@ -761,46 +761,14 @@ impl Message {
         refs: &mut HeaderRefs,
         buf: &mut BytesMut,
     ) {
-        if flags & crate::flags::DFLAG_DIST_HDR_ATOM_CACHE == 0 {
-            return self.encode(buf);
-        }
-        framed(buf, |buf| {
-            refs.clear();
-            let mut ctrl = [0u8; 96];
-            let payload = self.payload_to_send();
-            match self.control.traffic_cached(cache, refs, &mut ctrl) {
-                Some(n) => {
-                    // The payload's atoms are named by reference too, as erts does: the
-                    // peer then finds them by index instead of by their text.
-                    if let Some(p) = payload {
-                        payload_refs(p, cache, refs);
-                    }
-                    refs.write(buf);
-                    buf.put_slice(&ctrl[..n]);
-                    if let Some(p) = payload {
-                        etf::encode_dist_term_with_refs(p, refs.atoms(), buf);
-                    }
-                }
-                None => {
-                    buf.put_slice(&[131, 68, 0]);
-                    self.control.encode_dist(buf, false);
-                    if let Some(p) = payload {
-                        etf::encode_dist_term_to(p, buf);
-                    }
-                }
-            }
-        })
-    }
-
-    /// The payload as it goes out: none on a kind that carries none; `[]` on a
-    /// payload-carrying kind without one, so the peer never desynchronises.
-    fn payload_to_send(&self) -> Option<&Term> {
-        static NIL: Term = Term::List(Vec::new());
-        match (&self.payload, self.control.needs_payload()) {
-            (Some(p), true) => Some(p),
-            (None, true) => Some(&NIL),
-            (_, false) => None,
-        }
+        encode_parts_for(
+            &self.control,
+            self.payload.as_ref(),
+            flags,
+            cache,
+            refs,
+            buf,
+        )
     }
 
     /// Appends the whole packet: 4-byte length, `112`, control, payload. The terms are written
@@ -808,13 +776,7 @@ impl Message {
     /// length is filled in last. A payload on a kind that carries none is not sent; a
     /// payload-carrying kind without one sends `[]`, so the peer never desynchronises.
     pub fn encode(&self, buf: &mut BytesMut) {
-        framed(buf, |buf| {
-            buf.put_u8(PASS_THROUGH);
-            self.control.encode_dist_to(buf);
-            if let Some(p) = self.payload_to_send() {
-                etf::encode_dist_to(p, buf);
-            }
-        })
+        encode_parts(&self.control, self.payload.as_ref(), buf)
     }
 
     /// The packet as one `Bytes`.
@@ -822,6 +784,69 @@ impl Message {
         let mut b = BytesMut::new();
         self.encode(&mut b);
         b.freeze()
+    }
+}
+
+/// `Message::encode_for` of a control message and a payload the caller keeps: a message sent
+/// to many processes is encoded from the sender's own term, not from a copy per receiver.
+pub fn encode_parts_for(
+    control: &ControlMessage,
+    payload: Option<&Term>,
+    flags: u64,
+    cache: &mut OutCache,
+    refs: &mut HeaderRefs,
+    buf: &mut BytesMut,
+) {
+    if flags & crate::flags::DFLAG_DIST_HDR_ATOM_CACHE == 0 {
+        return encode_parts(control, payload, buf);
+    }
+    framed(buf, |buf| {
+        refs.clear();
+        let mut ctrl = [0u8; 96];
+        let payload = payload_to_send(control, payload);
+        match control.traffic_cached(cache, refs, &mut ctrl) {
+            Some(n) => {
+                // The payload's atoms are named by reference too, as erts does: the
+                // peer then finds them by index instead of by their text.
+                if let Some(p) = payload {
+                    payload_refs(p, cache, refs);
+                }
+                refs.write(buf);
+                buf.put_slice(&ctrl[..n]);
+                if let Some(p) = payload {
+                    etf::encode_dist_term_with_refs(p, refs.atoms(), buf);
+                }
+            }
+            None => {
+                buf.put_slice(&[131, 68, 0]);
+                control.encode_dist(buf, false);
+                if let Some(p) = payload {
+                    etf::encode_dist_term_to(p, buf);
+                }
+            }
+        }
+    })
+}
+
+/// `Message::encode` of a control message and a payload the caller keeps.
+fn encode_parts(control: &ControlMessage, payload: Option<&Term>, buf: &mut BytesMut) {
+    framed(buf, |buf| {
+        buf.put_u8(PASS_THROUGH);
+        control.encode_dist_to(buf);
+        if let Some(p) = payload_to_send(control, payload) {
+            etf::encode_dist_to(p, buf);
+        }
+    })
+}
+
+/// The payload as it goes out: none on a kind that carries none; `[]` on a payload-carrying
+/// kind without one, so the peer never desynchronises.
+fn payload_to_send<'a>(control: &ControlMessage, payload: Option<&'a Term>) -> Option<&'a Term> {
+    static NIL: Term = Term::List(Vec::new());
+    match (payload, control.needs_payload()) {
+        (Some(p), true) => Some(p),
+        (None, true) => Some(&NIL),
+        (_, false) => None,
     }
 }
 

@@ -159,6 +159,16 @@ impl Node {
         }
     }
 
+    /// `route` of a message the sender keeps: a local receiver gets a copy, a remote one is
+    /// sent an encoding of `msg` itself.
+    pub(crate) fn route_ref(&self, from: Pid, to: Pid, msg: &Term) {
+        if self.is_local(to) {
+            self.deliver_local(to, msg.clone());
+        } else {
+            self.remote().send_ref(from, to, msg);
+        }
+    }
+
     pub(crate) fn deliver_local(&self, to: Pid, msg: Term) {
         self.inner.table.signal(to, |c| c.push_message(msg));
     }

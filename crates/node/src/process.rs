@@ -43,6 +43,13 @@ impl Process {
         self.node.route(self.pid(), to, msg.into());
     }
 
+    /// `To ! Msg` for a message this process goes on using, as a notification sent to every
+    /// subscriber: a local receiver gets its own copy (as BEAM copies a message into the
+    /// receiver's heap), a remote one is sent an encoding of `msg` itself, with no copy made.
+    pub fn send_ref(&self, to: Pid, msg: &Term) {
+        self.node.route_ref(self.pid(), to, msg);
+    }
+
     /// `Name ! Msg` to a local registered name (`badarg` in Erlang if unregistered).
     pub fn send_name(&self, name: Atom, msg: impl Into<Term>) -> Result<(), SendError> {
         self.node.route_name(name, msg.into())

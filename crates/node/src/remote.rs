@@ -53,6 +53,11 @@ impl MonitorTarget {
 pub trait Remote: Send + Sync {
     /// SEND_SENDER (22). Undeliverable messages are dropped, as in Erlang.
     fn send(&self, from: Pid, to: Pid, msg: Term);
+    /// `send` of a message the sender keeps (`Process::send_ref`): a distribution layer
+    /// encodes it as it is, without a copy.
+    fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
+        self.send(from, to, msg.clone())
+    }
     /// ALIAS_SEND (33) to a remote process alias (the alias ref names its node).
     fn alias_send(&self, from: Pid, alias: Ref, msg: Term);
     /// REG_SEND (6) to `name` on `node`.

@@ -128,6 +128,21 @@ async fn send_to_pids_and_registered_names_both_ways() {
         ),
         "42"
     );
+    // ferl -> erl pid, a message the sender keeps (`send_ref`: encoded from it, not a copy).
+    let kept = tuple(vec![
+        atom("by_ref"),
+        Term::binary(b"item-123"),
+        Term::list(vec![Term::Int(1), atom("two")]),
+    ]);
+    let sent = kept.clone();
+    dist_common_in_process(&ferl, move |p| async move { p.send_ref(erl_shell, &sent) }).await;
+    assert_eq!(
+        eval(
+            &mut erl,
+            "receive {by_ref, B, L} -> {B, L} after 5000 -> timeout end"
+        ),
+        "{<<\"item-123\">>,[1,two]}"
+    );
     // ferl -> erl registered name.
     agent.send_to("shell", erl_atom(&erl), atom("to_name"));
     assert_eq!(

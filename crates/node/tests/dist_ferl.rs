@@ -114,6 +114,46 @@ async fn sends_auto_connect_and_order_both_ways() {
     b.stop();
 }
 
+/// `send_ref`: the same term, kept by the sender, to a remote receiver (first before the
+/// connection exists, then over it) and a local one, interleaved with plain sends: every
+/// receiver gets it unchanged and in send order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_ref_delivers_the_kept_term_locally_and_remotely_in_order() {
+    let (_epmd, a, b) = pair().await;
+    let mut on_a = Agent::spawn(&a);
+    let mut on_b = Agent::spawn(&b);
+    let (remote, local) = (on_b.pid, on_a.pid);
+    run_in(&a, move |p| async move {
+        for i in 1..=1000i64 {
+            let kept = tuple(vec![
+                atom("notify"),
+                Term::Int(i),
+                Term::binary(b"alice"),
+                Term::map(vec![(atom("k"), Term::list(vec![Term::Int(i)]))]),
+            ]);
+            if i % 2 == 0 {
+                p.send(remote, kept.clone());
+            } else {
+                p.send_ref(remote, &kept);
+            }
+            p.send_ref(local, &kept);
+        }
+    })
+    .await;
+    for i in 1..=1000i64 {
+        let want = tuple(vec![
+            atom("notify"),
+            Term::Int(i),
+            Term::binary(b"alice"),
+            Term::map(vec![(atom("k"), Term::list(vec![Term::Int(i)]))]),
+        ]);
+        assert_eq!(on_b.next().await, want);
+        assert_eq!(on_a.next().await, want);
+    }
+    a.stop();
+    b.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_mixing_names_pids_unknown_names_and_exits_keeps_its_order() {
     // Sent in one burst (queued behind the auto-connect, then written together), so the

@@ -207,7 +207,7 @@ fn notify(p: &Process, subs: &BTreeMap<Term, Pid>, action: &str, name: &Term, it
         item.clone(),
     ]);
     for pid in subs.values() {
-        p.send(*pid, msg.clone());
+        p.send_ref(*pid, &msg);
     }
 }
 

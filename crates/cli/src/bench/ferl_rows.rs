@@ -291,7 +291,7 @@ pub async fn fanout(p: &mut Process, b: Atom, subs: u64, rounds: u64) -> Result<
     let t0 = Instant::now();
     for _ in 0..rounds {
         for pid in &all {
-            p.send(*pid, msg.clone());
+            p.send_ref(*pid, &msg);
         }
         p.suspend_while_busy(b).await;
     }

@@ -4,7 +4,7 @@
 
 use super::signal::Signal;
 use dist::ConnectionHandle;
-use etf::Atom;
+use etf::{Atom, Pid, Term};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -39,6 +39,20 @@ impl Peer {
         if self.handle.send(&m).is_err() {
             tracing::debug!(
                 "signal to {} dropped: connection closed",
+                self.handle.peer()
+            );
+        }
+    }
+}
+
+impl Peer {
+    /// `from ! msg` to `to` on this connection, encoded from `msg` itself (see
+    /// `Process::send_ref`).
+    pub(crate) fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
+        let control = super::signal::send_control(self.flags, from, to);
+        if self.handle.send_parts(&control, Some(msg)).is_err() {
+            tracing::debug!(
+                "message to {} dropped: connection closed",
                 self.handle.peer()
             );
         }

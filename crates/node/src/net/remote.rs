@@ -340,6 +340,18 @@ impl Remote for DistRemote {
         self.signal(to.node, Signal::Send { from, to, msg });
     }
 
+    fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
+        // `signal`'s fast path, encoding from `msg`; only a signal that has to wait (or dial)
+        // needs a term of its own.
+        if let Some(Slot::Up(p)) = self.peers.read().get(&to.node) {
+            if p.is_up() {
+                return p.send_ref(from, to, msg);
+            }
+        }
+        let msg = msg.clone();
+        self.signal_slow(to.node, Signal::Send { from, to, msg });
+    }
+
     fn busy(&self, node: Atom) -> Option<BusyDistWait> {
         match self.peers.read().get(&node) {
             Some(Slot::Up(p)) if p.handle.is_busy() => {

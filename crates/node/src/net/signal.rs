@@ -101,20 +101,7 @@ impl Signal {
     pub(crate) fn into_message(self, flags: u64, unlink_id: impl FnOnce() -> u64) -> Message {
         let payload_exit = flags & DFLAG_EXIT_PAYLOAD != 0;
         let (control, payload) = match self {
-            Signal::Send { from, to, msg } => {
-                if flags & DFLAG_SEND_SENDER != 0 {
-                    (
-                        C::SendSender {
-                            from,
-                            to,
-                            token: None,
-                        },
-                        Some(msg),
-                    )
-                } else {
-                    (C::Send { to, token: None }, Some(msg))
-                }
-            }
+            Signal::Send { from, to, msg } => (send_control(flags, from, to), Some(msg)),
             Signal::RegSend { from, name, msg } => (
                 C::RegSend {
                     from,
@@ -257,5 +244,18 @@ impl Signal {
             ),
         };
         Message::new(control, payload)
+    }
+}
+
+/// The control message of `from ! msg` to `to`: SEND_SENDER when the peer takes it, else SEND.
+pub(crate) fn send_control(flags: u64, from: Pid, to: Pid) -> C {
+    if flags & DFLAG_SEND_SENDER != 0 {
+        C::SendSender {
+            from,
+            to,
+            token: None,
+        }
+    } else {
+        C::Send { to, token: None }
     }
 }
