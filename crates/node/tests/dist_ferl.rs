@@ -123,14 +123,17 @@ async fn send_ref_delivers_the_kept_term_locally_and_remotely_in_order() {
     let mut on_a = Agent::spawn(&a);
     let mut on_b = Agent::spawn(&b);
     let (remote, local) = (on_b.pid, on_a.pid);
+    let notification = |i: i64| {
+        tuple(vec![
+            atom("notify"),
+            Term::Int(i),
+            Term::binary(b"alice"),
+            Term::map(vec![(atom("k"), Term::list(vec![Term::Int(i)]))]),
+        ])
+    };
     run_in(&a, move |p| async move {
         for i in 1..=1000i64 {
-            let kept = tuple(vec![
-                atom("notify"),
-                Term::Int(i),
-                Term::binary(b"alice"),
-                Term::map(vec![(atom("k"), Term::list(vec![Term::Int(i)]))]),
-            ]);
+            let kept = notification(i);
             if i % 2 == 0 {
                 p.send(remote, kept.clone());
             } else {
@@ -141,12 +144,7 @@ async fn send_ref_delivers_the_kept_term_locally_and_remotely_in_order() {
     })
     .await;
     for i in 1..=1000i64 {
-        let want = tuple(vec![
-            atom("notify"),
-            Term::Int(i),
-            Term::binary(b"alice"),
-            Term::map(vec![(atom("k"), Term::list(vec![Term::Int(i)]))]),
-        ]);
+        let want = notification(i);
         assert_eq!(on_b.next().await, want);
         assert_eq!(on_a.next().await, want);
     }

@@ -43,9 +43,7 @@ impl Peer {
             );
         }
     }
-}
 
-impl Peer {
     /// `from ! msg` to `to` on this connection, encoded from `msg` itself (see
     /// `Process::send_ref`).
     pub(crate) fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
