@@ -90,8 +90,8 @@ impl Process {
 pub(crate) type AfterTimer = Pin<Box<Sleep>>;
 
 /// A pending selective receive. Hand-written (not an `async fn`) because it is what every idle
-/// process is parked in: it holds only the cell reference, the pattern, the save position and
-/// the timeout, keeping the whole process task small.
+/// process is parked in: it holds only the cell reference, the pattern, the save position, the
+/// timeout and a reference to the process's timer, keeping the whole process task small.
 struct Receive<'a, F> {
     cell: &'a ProcCell,
     select: F,
