@@ -14,9 +14,9 @@
 //! awaits. The count covers what is queued and what the writer took but has not written yet,
 //! so memory stays near twice the limit.
 //!
-//! Early write: the first `EARLY_WRITE` bytes of a burst leave from the sender that queued
-//! them, at once, with a non-blocking write on the connection's socket; the rest of the burst
-//! waits for the writer as before. Why: the writer lets every ready sender queue before it
+//! Early write: when a burst reaches `EARLY_WRITE` bytes, the sender whose packet got it there
+//! writes what is queued (at most `EARLY_WRITE_MAX`) at once, with a non-blocking write on the
+//! connection's socket; the rest of the burst waits for the writer as before. Why: the writer lets every ready sender queue before it
 //! writes, so a burst of requests (64 callers woken by one read of replies) left in one write
 //! after the last of them ran, and the peer, idle until then, answered in one write after its
 //! last reply: the two nodes took turns, each idle while the other worked (measured: one write
@@ -40,6 +40,10 @@ pub const DEFAULT_BUSY_LIMIT: usize = 1024 * 1024;
 /// How much of a burst a sender writes at once (see the header); a few requests' worth, so
 /// the peer starts on a 64-call burst when about half of it is queued.
 pub(crate) const EARLY_WRITE: usize = 2048;
+
+/// At most this much of a burst is written early: the head is what lets the peer start, and a
+/// large write under the outbox lock would hold up every other sender for its whole copy.
+pub(crate) const EARLY_WRITE_MAX: usize = 64 * 1024;
 
 /// A writer's buffer that a burst grew beyond this is dropped after use, not kept.
 const KEEP_CAPACITY: usize = 1 << 20;
@@ -100,8 +104,8 @@ impl Outbox {
         }
     }
 
-    /// Writes what is queued straight to the socket, as far as it takes it without blocking,
-    /// unless the writer is still writing bytes queued before these. A failed write leaves
+    /// Writes what is queued (up to `EARLY_WRITE_MAX`) straight to the socket, as far as it
+    /// takes it without blocking, unless the writer is still writing bytes queued before these. A failed write leaves
     /// everything queued: the writer meets the same error and closes the connection.
     fn write_early(&self, q: &mut Queued) {
         if self.in_flight.load(Ordering::Relaxed) != 0 {
@@ -111,7 +115,8 @@ impl Outbox {
         // `&TcpStream` writes with MSG_NOSIGNAL; the descriptor is non-blocking (tokio's), so
         // a full socket buffer is `WouldBlock`: nothing written, one attempt per burst all the
         // same.
-        let n = (&*socket).write(&q.buf).unwrap_or(0);
+        let head = q.buf.len().min(EARLY_WRITE_MAX);
+        let n = (&*socket).write(&q.buf[..head]).unwrap_or(0);
         bytes::Buf::advance(&mut q.buf, n);
         q.early = n.max(1);
         if n > 0 {
@@ -251,6 +256,30 @@ mod tests {
     }
 
     #[test]
+    fn a_full_socket_leaves_the_burst_queued_and_is_tried_once() {
+        let (o, mut ours, mut theirs) = outbox();
+        // Fill the socket while the other end does not read.
+        let mut filled = 0;
+        while let Ok(n) = ours.write(&[9; 65536]) {
+            filled += n;
+        }
+        push(&o, 0, 40);
+        assert_eq!(o.pending(), 40 * 64, "nothing written");
+        let got = received(&mut theirs);
+        assert!(
+            got.len() == filled && got.iter().all(|b| *b == 9),
+            "only the filling"
+        );
+        // The socket has room again, but this burst had its attempt.
+        push(&o, 40, 40);
+        assert_eq!(received(&mut theirs), b"", "one attempt per burst");
+        assert_eq!(o.pending(), 80 * 64);
+        let mut batch = BytesMut::new();
+        o.take(&mut batch);
+        assert_eq!(&batch[..], &frames(0, 80)[..], "the burst whole, in order");
+    }
+
+    #[test]
     fn a_closed_outbox_writes_nothing_early() {
         let (o, _ours, mut theirs) = outbox();
         o.closed();
@@ -260,15 +289,14 @@ mod tests {
     }
 
     #[test]
-    fn a_socket_that_takes_part_of_the_head_leaves_the_rest_queued_in_order() {
+    fn a_large_burst_leaves_a_bounded_head_early_and_the_rest_queued_in_order() {
         let (o, _ours, mut theirs) = outbox();
-        // Far more than loopback's socket buffers hold while the other end does not read.
         let big: Vec<u8> = (0..16 << 20).map(|i: u32| (i % 251) as u8).collect();
         o.push(|q| q.buf.extend_from_slice(&big));
         let early = big.len() - o.pending();
         assert!(
-            early > 0 && early < big.len(),
-            "partial early write: {early}"
+            early > 0 && early <= EARLY_WRITE_MAX,
+            "early write of at most {EARLY_WRITE_MAX}: {early}"
         );
         // One attempt per burst: a second push does not write.
         o.push(|q| q.buf.extend_from_slice(&[7; 4096]));
