@@ -12,11 +12,19 @@ pub fn header(mode: &str, runs: usize) -> String {
     let model = cpu_model().unwrap_or_else(|| "unknown CPU".into());
     format!(
         "# ferl bench, {}\n\nmachine: {cpus} cores (nproc), {model}; Erlang/OTP {}, Elixir {}; \
-         loopback; {mode} mode, runs={runs}",
+         loopback, TCP congestion control {}; {mode} mode, runs={runs}",
         utc_now(),
         otp_version().unwrap_or_else(|| "?".into()),
         output("elixir", &["--short-version"]).unwrap_or_else(|| "?".into()),
+        congestion_control().unwrap_or_else(|| "?".into()),
     )
+}
+
+/// The kernel's TCP congestion control (e.g. `bbr`, `cubic`): whether a sender's socket backs up
+/// and its writes merge into fewer segments depends on it, which moves the one-way rows.
+fn congestion_control() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control").ok()?;
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn cpu_model() -> Option<String> {
@@ -69,6 +77,17 @@ fn format_utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_names_the_kernels_congestion_control() {
+        let cc = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control")
+            .expect("a Linux kernel")
+            .trim()
+            .to_string();
+        assert!(!cc.is_empty());
+        let h = header("quick", 1);
+        assert!(h.contains(&format!("TCP congestion control {cc};")), "{h}");
+    }
 
     #[test]
     fn formats_utc_dates() {
