@@ -16,15 +16,16 @@
 //!
 //! Early write: when a burst reaches `EARLY_WRITE` bytes, the sender whose packet got it there
 //! writes what is queued (at most `EARLY_WRITE_MAX`) at once, with a non-blocking write on the
-//! connection's socket; the rest of the burst waits for the writer as before. Why: the writer lets every ready sender queue before it
-//! writes, so a burst of requests (64 callers woken by one read of replies) left in one write
-//! after the last of them ran, and the peer, idle until then, answered in one write after its
-//! last reply: the two nodes took turns, each idle while the other worked (measured: one write
-//! per 64 calls, each node a third idle, in bench row (f)). Sending the head of the burst at
-//! once lets the peer work on it while this node produces the rest. Only the head, once per
-//! burst: a one-way stream, whose peer is busy anyway, keeps its few large writes (more early
-//! writes cost its throughput rows up to a tenth). The early write happens under the outbox
-//! lock and only while the writer holds nothing unwritten, so bytes leave in queue order.
+//! connection's socket; the rest of the burst waits for the writer as before. Why: the writer
+//! lets every ready sender queue before it writes, so a burst of requests (64 callers woken by
+//! one read of replies) left in one write after the last of them ran, and the peer, idle until
+//! then, answered in one write after its last reply: the two nodes took turns, each idle while
+//! the other worked (measured: one write per 64 calls, each node a third idle, in bench row
+//! (f)). Sending the head of the burst at once lets the peer work on it while this node
+//! produces the rest. Only the head, once per burst: a one-way stream, whose peer is busy
+//! anyway, keeps its few large writes (more early writes cost its throughput rows up to a
+//! tenth). The early write happens under the outbox lock and only while the writer holds
+//! nothing unwritten, so bytes leave in queue order.
 
 use crate::atom_cache::{HeaderRefs, OutCache};
 use bytes::BytesMut;
@@ -39,11 +40,11 @@ pub const DEFAULT_BUSY_LIMIT: usize = 1024 * 1024;
 
 /// How much of a burst a sender writes at once (see the header); a few requests' worth, so
 /// the peer starts on a 64-call burst when about half of it is queued.
-pub(crate) const EARLY_WRITE: usize = 2048;
+const EARLY_WRITE: usize = 2048;
 
 /// At most this much of a burst is written early: the head is what lets the peer start, and a
 /// large write under the outbox lock would hold up every other sender for its whole copy.
-pub(crate) const EARLY_WRITE_MAX: usize = 64 * 1024;
+const EARLY_WRITE_MAX: usize = 64 * 1024;
 
 /// A writer's buffer that a burst grew beyond this is dropped after use, not kept.
 const KEEP_CAPACITY: usize = 1 << 20;
@@ -105,8 +106,9 @@ impl Outbox {
     }
 
     /// Writes what is queued (up to `EARLY_WRITE_MAX`) straight to the socket, as far as it
-    /// takes it without blocking, unless the writer is still writing bytes queued before these. A failed write leaves
-    /// everything queued: the writer meets the same error and closes the connection.
+    /// takes it without blocking, unless the writer is still writing bytes queued before these.
+    /// A failed write leaves everything queued: the writer meets the same error and closes the
+    /// connection.
     fn write_early(&self, q: &mut Queued) {
         if self.in_flight.load(Ordering::Relaxed) != 0 {
             return;
