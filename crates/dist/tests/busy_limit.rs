@@ -43,10 +43,7 @@ async fn connected() -> (ConnectionHandle, TcpStream, mpsc::UnboundedReceiver<Ev
 /// A SEND of `{i, <<1000 bytes>>}`.
 fn message(i: i64) -> Message {
     let to = Pid::new(Atom::new("busy_peer@h"), 1, 0, 1);
-    let payload = Term::tuple(vec![
-        Term::Int(i),
-        Term::Binary(Bytes::from(vec![7u8; 1000])),
-    ]);
+    let payload = Term::tuple(vec![Term::Int(i), Term::from(Bytes::from(vec![7u8; 1000]))]);
     Message::new(ControlMessage::Send { to, token: None }, Some(payload))
 }
 

@@ -21,6 +21,7 @@
 
 pub mod atom;
 pub mod bigint;
+pub mod binary;
 pub mod decode;
 pub mod encode;
 pub mod error;
@@ -34,6 +35,7 @@ pub mod view;
 
 pub use crate::atom::{Atom, AtomError, AtomTable};
 pub use crate::bigint::BigInt;
+pub use crate::binary::Binary;
 pub use crate::decode::{decode, decode_at, decode_with_limits, Decoder, Limits};
 pub use crate::encode::{
     encode, encode_dist_term_to, encode_dist_term_with_refs, encode_dist_to, encode_to,

@@ -3,6 +3,7 @@
 
 use crate::atom::Atom;
 use crate::bigint::BigInt;
+use crate::binary::Binary;
 use crate::pid::{Export, Fun, Pid, Port, Ref};
 use bytes::Bytes;
 
@@ -17,8 +18,9 @@ pub enum Term {
     /// Integers outside `i64`.
     Big(BigInt),
     Float(f64),
-    /// A binary; when decoded, a zero-copy slice of the decoder input.
-    Binary(Bytes),
+    /// A binary: when decoded, short ones are held inline and longer ones are a zero-copy
+    /// slice of the decoder's input (see `Binary`).
+    Binary(Binary),
     /// A bitstring: `bits` (1..=7) bits of the last byte are used. Decoded with 8 -> `Binary`.
     BitBinary {
         bytes: Bytes,
@@ -63,7 +65,7 @@ impl Term {
 
     /// A binary copied from `bytes`.
     pub fn binary(bytes: &[u8]) -> Term {
-        Term::Binary(Bytes::copy_from_slice(bytes))
+        Term::Binary(Binary::copy_from_slice(bytes))
     }
 
     /// A charlist (Erlang string): list of code points.
@@ -120,7 +122,7 @@ impl Term {
         }
     }
 
-    pub fn as_binary(&self) -> Option<&Bytes> {
+    pub fn as_binary(&self) -> Option<&Binary> {
         match self {
             Term::Binary(b) => Some(b),
             _ => None,
@@ -249,21 +251,27 @@ impl From<BigInt> for Term {
         Term::Big(v)
     }
 }
+/// A `Bytes` becomes a binary sharing its buffer.
 impl From<Bytes> for Term {
     fn from(v: Bytes) -> Term {
+        Term::Binary(Binary::from(v))
+    }
+}
+impl From<Binary> for Term {
+    fn from(v: Binary) -> Term {
         Term::Binary(v)
     }
 }
 /// A `String` becomes a binary (an Elixir string).
 impl From<String> for Term {
     fn from(v: String) -> Term {
-        Term::Binary(Bytes::from(v.into_bytes()))
+        Term::Binary(Binary::from(v))
     }
 }
 /// A `&str` becomes a binary (an Elixir string).
 impl From<&str> for Term {
     fn from(v: &str) -> Term {
-        Term::Binary(Bytes::copy_from_slice(v.as_bytes()))
+        Term::Binary(Binary::from(v))
     }
 }
 /// A `Vec<Term>` becomes a proper list.

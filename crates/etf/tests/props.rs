@@ -221,13 +221,14 @@ fn decoder_reads_sequential_terms() {
 }
 
 #[test]
-fn binaries_are_zero_copy() {
-    let input = encode(&Term::binary(b"hello world, zero copy"));
+fn binaries_longer_than_inline_are_zero_copy() {
+    let input = encode(&Term::binary(b"hello world, zero copy, and longer"));
     let t = decode(&input).unwrap();
     let b = t.as_binary().unwrap();
     let (start, end) = (
         input.as_ptr() as usize,
         input.as_ptr() as usize + input.len(),
     );
+    assert!(!b.is_inline());
     assert!((start..end).contains(&(b.as_ptr() as usize)));
 }

@@ -271,7 +271,7 @@ fn no_allocation_after_warm_up() {
 
 #[test]
 fn binaries_borrow_the_input_and_share_the_backing() {
-    let b = encode(&Term::binary(b"hello world, zero copy"));
+    let b = encode(&Term::binary(b"hello world, zero copy, and longer"));
     let mut d = Decoder::new();
     let v = d.decode(&b).unwrap();
     let s = v.as_binary().unwrap();
@@ -282,4 +282,9 @@ fn binaries_borrow_the_input_and_share_the_backing() {
     // Another backing: copied, still equal.
     let other = Bytes::from_static(b"unrelated");
     assert_eq!(v.to_term(&other), t);
+    // A short binary is held inline, as the owned decoder holds it.
+    let b = encode(&Term::binary(b"alice"));
+    let v = d.decode(&b).unwrap();
+    assert!(v.to_term(&b).as_binary().unwrap().is_inline());
+    assert!(decode(&b).unwrap().as_binary().unwrap().is_inline());
 }

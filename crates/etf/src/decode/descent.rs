@@ -3,29 +3,14 @@
 
 use super::Cursor;
 use super::MAX_PREALLOC;
+use crate::binary::Binary;
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::tag::*;
 use crate::term::Term;
+use std::mem::MaybeUninit;
 
 /// Levels decoded by native recursion before switching to the explicit frame stack.
 pub(crate) const RECURSE_MAX: usize = 16;
-
-/// `v.push(x)`, with the common case (room left: containers are allocated for their declared
-/// size, up to `MAX_PREALLOC`) inlined; `Vec::push` stayed a call.
-#[inline(always)]
-fn push<T>(v: &mut Vec<T>, x: T) {
-    let len = v.len();
-    if len < v.capacity() {
-        // SAFETY: `len < capacity`, so slot `len` is allocated and uninitialised; once it is
-        // written, the first `len + 1` elements are initialised.
-        unsafe {
-            v.as_mut_ptr().add(len).write(x);
-            v.set_len(len + 1);
-        }
-    } else {
-        v.push(x);
-    }
-}
 
 /// A list's head elements joined with its decoded tail.
 pub(crate) fn with_tail(mut elems: Vec<Term>, tail: Term) -> Term {
@@ -48,80 +33,93 @@ impl Cursor<'_> {
     /// stack, no per-element dispatch through frames); deeper subtrees are handed to the
     /// iterative `run`, so native stack use stays bounded whatever the input.
     pub(super) fn value(&mut self, depth: usize) -> Result<Term, DecodeError> {
-        let at = self.pos;
-        let tag = self.u8()?;
-        match tag {
-            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT => {
-                self.container(tag, at, depth)
-            }
-            _ => self.leaf(tag, at, self.limits.max_depth.saturating_sub(depth)),
+        let mut t = MaybeUninit::<Term>::uninit();
+        // SAFETY: `t` is valid for a write; `value_at` returned Ok, so it wrote it.
+        unsafe {
+            self.value_at(depth, t.as_mut_ptr())?;
+            Ok(t.assume_init())
         }
     }
 
-    /// Like `value`, but pushes the term onto `out`, and inlined into the container loops: the
-    /// hot leaves (integers, atoms, binaries, `[]`) are decoded right there, with no call and
-    /// no `Result<Term>` travelling back (whose copies cost more than the decoding); containers
-    /// and rare leaves are calls.
+    /// Decodes one term straight into `slot`, which it writes exactly when it returns Ok.
+    /// Terms are written in place all the way down (containers into their parent's free
+    /// element slot) rather than returned: a `Result<Term>` built on the stack and copied on
+    /// was reloaded wider than it was stored, a store-forwarding stall per element that
+    /// cost more than the decoding itself. The hot leaves (integers, atoms, binaries, `[]`)
+    /// are decoded right here; rare leaves are a call.
+    ///
+    /// # Safety
+    /// `slot` must be valid for a write of one `Term`; it is not read or dropped.
     #[inline(always)]
-    pub(super) fn value_into(
-        &mut self,
-        depth: usize,
-        out: &mut Vec<Term>,
-    ) -> Result<(), DecodeError> {
+    unsafe fn value_at(&mut self, depth: usize, slot: *mut Term) -> Result<(), DecodeError> {
         let at = self.pos;
         let tag = self.u8()?;
         match tag {
-            SMALL_INTEGER_EXT => push(out, Term::Int(self.u8()? as i64)),
-            INTEGER_EXT => push(out, Term::Int(self.u32()? as i32 as i64)),
-            NIL_EXT => push(out, Term::List(Vec::new())),
+            SMALL_INTEGER_EXT => slot.write(Term::Int(self.u8()? as i64)),
+            INTEGER_EXT => slot.write(Term::Int(self.u32()? as i32 as i64)),
+            NIL_EXT => slot.write(Term::List(Vec::new())),
             SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 let a = self.atom_body(tag, at)?;
-                push(out, Term::Atom(a));
+                slot.write(Term::Atom(a))
             }
             BINARY_EXT => {
-                let len = self.u32()? as usize;
-                let b = self.take_bytes(len)?;
-                push(out, Term::Binary(b));
+                let n = self.u32()? as usize;
+                let start = self.pos;
+                let s = self.take(n)?;
+                if n <= Binary::INLINE {
+                    // Filled where it lies (see `container`), by a fixed-size copy when the
+                    // input is long enough.
+                    slot.write(Term::Binary(Binary::new()));
+                    let Term::Binary(b) = &mut *slot else {
+                        std::hint::unreachable_unchecked()
+                    };
+                    match self.input.get(start..start + Binary::INLINE) {
+                        Some(w) => b.set_inline_window(w.try_into().unwrap_unchecked(), n),
+                        None => b.set_inline(s),
+                    }
+                } else {
+                    slot.write(Term::Binary(Binary::from(self.bytes_at(self.pos - n, n))));
+                }
             }
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT => {
-                let t = self.container(tag, at, depth)?;
-                push(out, t);
+                self.container(tag, at, depth, slot)?
             }
-            _ => {
-                let t = self.leaf_call(tag, at, depth)?;
-                push(out, t);
-            }
+            _ => self.leaf_call(tag, at, depth, slot)?,
         }
         Ok(())
     }
 
-    /// `value` with the hot leaves inlined (map keys and values).
+    /// Decodes one term onto the end of `out`.
     #[inline(always)]
-    fn value_inline(&mut self, depth: usize) -> Result<Term, DecodeError> {
-        let at = self.pos;
-        let tag = self.u8()?;
-        Ok(match tag {
-            SMALL_INTEGER_EXT => Term::Int(self.u8()? as i64),
-            INTEGER_EXT => Term::Int(self.u32()? as i32 as i64),
-            NIL_EXT => Term::List(Vec::new()),
-            SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
-                Term::Atom(self.atom_body(tag, at)?)
-            }
-            BINARY_EXT => {
-                let len = self.u32()? as usize;
-                Term::Binary(self.take_bytes(len)?)
-            }
-            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT => {
-                self.container(tag, at, depth)?
-            }
-            _ => self.leaf_call(tag, at, depth)?,
-        })
+    fn value_into(&mut self, depth: usize, out: &mut Vec<Term>) -> Result<(), DecodeError> {
+        if out.len() == out.capacity() {
+            out.reserve(1);
+        }
+        let len = out.len();
+        // SAFETY: `len < capacity`, so the slot is allocated and unused; the length grows only
+        // once `value_at` has written it.
+        unsafe {
+            self.value_at(depth, out.as_mut_ptr().add(len))?;
+            out.set_len(len + 1);
+        }
+        Ok(())
     }
 
-    /// `leaf` out of line (the rare leaves of `value_into`).
+    /// `leaf` out of line (the rare leaves of `value_at`).
+    ///
+    /// # Safety
+    /// As `value_at`.
     #[inline(never)]
-    fn leaf_call(&mut self, tag: u8, at: usize, depth: usize) -> Result<Term, DecodeError> {
-        self.leaf(tag, at, self.limits.max_depth.saturating_sub(depth))
+    unsafe fn leaf_call(
+        &mut self,
+        tag: u8,
+        at: usize,
+        depth: usize,
+        slot: *mut Term,
+    ) -> Result<(), DecodeError> {
+        let t = self.leaf(tag, at, self.limits.max_depth.saturating_sub(depth))?;
+        slot.write(t);
+        Ok(())
     }
 
     /// A subtree below the recursion limit: decoded with the explicit frame stack (kept out of
@@ -134,85 +132,152 @@ impl Cursor<'_> {
         self.run(base, self.limits.max_depth.saturating_sub(depth))
     }
 
-    /// A tuple, list or map whose tag (at `at`) has been read, nested `depth` levels deep.
-    pub(super) fn container(
+    /// A tuple, list or map whose tag (at `at`) has been read, nested `depth` levels deep,
+    /// built in `slot`: the container is written first, empty with room for its elements,
+    /// and they are decoded into it where it lies (a finished container moved into place
+    /// was again a wide reload of narrow stores). On error the slot is dropped again, so it
+    /// is written exactly when this returns Ok, as `value_at` promises.
+    ///
+    /// # Safety
+    /// As `value_at`.
+    unsafe fn container(
         &mut self,
         tag: u8,
         at: usize,
         depth: usize,
-    ) -> Result<Term, DecodeError> {
-        let max_depth = self.limits.max_depth;
+        slot: *mut Term,
+    ) -> Result<(), DecodeError> {
         if depth >= RECURSE_MAX {
-            return self.deep(at, depth);
+            slot.write(self.deep(at, depth)?);
+            return Ok(());
         }
-        match tag {
+        // Too deep is found where the view decoder finds it (both fail alike): a list before
+        // its length, a tuple or map after it (an empty one nests nothing).
+        let too_deep = depth >= self.limits.max_depth;
+        if tag == LIST_EXT && too_deep {
+            return Err(DecodeError::new(at, K::TooDeep));
+        }
+        let n = match tag {
+            SMALL_TUPLE_EXT => self.u8()? as usize,
+            _ => self.u32()? as usize,
+        };
+        if n == 0 && tag != LIST_EXT {
+            slot.write(if tag == MAP_EXT {
+                Term::Map(Vec::new())
+            } else {
+                Term::Tuple(Vec::new())
+            });
+            return Ok(());
+        }
+        if too_deep {
+            return Err(DecodeError::new(at, K::TooDeep));
+        }
+        self.check_fits(n, if tag == MAP_EXT { 2 } else { 1 }, at)?;
+        let r = match tag {
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => {
-                let n = if tag == SMALL_TUPLE_EXT {
-                    self.u8()? as usize
-                } else {
-                    self.u32()? as usize
+                slot.write(Term::Tuple(Vec::with_capacity(n.min(MAX_PREALLOC))));
+                let Term::Tuple(elems) = &mut *slot else {
+                    std::hint::unreachable_unchecked()
                 };
-                if n == 0 {
-                    return Ok(Term::Tuple(Vec::new()));
-                }
-                if depth >= max_depth {
-                    return Err(DecodeError::new(at, K::TooDeep));
-                }
-                self.check_fits(n, 1, at)?;
-                let mut elems = Vec::with_capacity(n.min(MAX_PREALLOC));
-                for _ in 0..n {
-                    self.value_into(depth + 1, &mut elems)?;
-                }
-                Ok(Term::Tuple(elems))
+                self.elements(n, depth, elems)
             }
             LIST_EXT => {
-                if depth >= max_depth {
-                    return Err(DecodeError::new(at, K::TooDeep));
-                }
-                let mut n = self.u32()? as usize;
-                self.check_fits(n, 1, at)?;
-                let mut elems = Vec::with_capacity(n.min(MAX_PREALLOC));
-                loop {
-                    for _ in 0..n {
-                        self.value_into(depth + 1, &mut elems)?;
-                    }
-                    match self.peek() {
-                        Some(NIL_EXT) => {
-                            self.pos += 1;
-                            return Ok(Term::List(elems));
-                        }
-                        // A LIST_EXT tail continues the same list (no extra depth).
-                        Some(LIST_EXT) => {
-                            let list_at = self.pos;
-                            self.pos += 1;
-                            n = self.u32()? as usize;
-                            self.check_fits(n, 1, list_at)?;
-                            elems.reserve(n.min(MAX_PREALLOC));
-                        }
-                        _ => {
-                            let tail = self.value(depth + 1)?;
-                            return Ok(with_tail(elems, tail));
-                        }
-                    }
-                }
+                slot.write(Term::List(Vec::with_capacity(n.min(MAX_PREALLOC))));
+                self.list(n, depth, slot)
             }
             _ => {
-                let n = self.u32()? as usize;
-                if n == 0 {
-                    return Ok(Term::Map(Vec::new()));
+                slot.write(Term::Map(Vec::with_capacity(n.min(MAX_PREALLOC))));
+                let Term::Map(pairs) = &mut *slot else {
+                    std::hint::unreachable_unchecked()
+                };
+                self.pairs(n, depth, pairs)
+            }
+        };
+        if r.is_err() {
+            std::ptr::drop_in_place(slot);
+        }
+        r
+    }
+
+    /// `n` elements onto `elems`.
+    #[inline(always)]
+    fn elements(
+        &mut self,
+        n: usize,
+        depth: usize,
+        elems: &mut Vec<Term>,
+    ) -> Result<(), DecodeError> {
+        for _ in 0..n {
+            self.value_into(depth + 1, elems)?;
+        }
+        Ok(())
+    }
+
+    /// The `n` head elements of a list and its tail, into the list in `slot`.
+    ///
+    /// # Safety
+    /// `slot` holds a `Term::List`.
+    unsafe fn list(
+        &mut self,
+        mut n: usize,
+        depth: usize,
+        slot: *mut Term,
+    ) -> Result<(), DecodeError> {
+        let Term::List(elems) = &mut *slot else {
+            std::hint::unreachable_unchecked()
+        };
+        loop {
+            self.elements(n, depth, elems)?;
+            match self.peek() {
+                Some(NIL_EXT) => {
+                    self.pos += 1;
+                    return Ok(());
                 }
-                if depth >= max_depth {
-                    return Err(DecodeError::new(at, K::TooDeep));
+                // A LIST_EXT tail continues the same list (no extra depth).
+                Some(LIST_EXT) => {
+                    let list_at = self.pos;
+                    self.pos += 1;
+                    n = self.u32()? as usize;
+                    self.check_fits(n, 1, list_at)?;
+                    elems.reserve(n.min(MAX_PREALLOC));
                 }
-                self.check_fits(n, 2, at)?;
-                let mut pairs = Vec::with_capacity(n.min(MAX_PREALLOC));
-                for _ in 0..n {
-                    let k = self.value_inline(depth + 1)?;
-                    let v = self.value_inline(depth + 1)?;
-                    push(&mut pairs, (k, v));
+                _ => {
+                    let tail = self.value(depth + 1)?;
+                    let head = std::mem::take(elems);
+                    *slot = with_tail(head, tail);
+                    return Ok(());
                 }
-                Ok(Term::Map(pairs))
             }
         }
+    }
+
+    /// `n` key/value pairs onto `pairs`.
+    #[inline(always)]
+    fn pairs(
+        &mut self,
+        n: usize,
+        depth: usize,
+        pairs: &mut Vec<(Term, Term)>,
+    ) -> Result<(), DecodeError> {
+        for _ in 0..n {
+            if pairs.len() == pairs.capacity() {
+                pairs.reserve(1);
+            }
+            let len = pairs.len();
+            // SAFETY: slot `len` is allocated and unused; it joins the map only once both its
+            // key and value are written.
+            unsafe {
+                let pair = pairs.as_mut_ptr().add(len);
+                let key = std::ptr::addr_of_mut!((*pair).0);
+                self.value_at(depth + 1, key)?;
+                if let Err(e) = self.value_at(depth + 1, std::ptr::addr_of_mut!((*pair).1)) {
+                    // The key was written and is owned by no one yet.
+                    std::ptr::drop_in_place(key);
+                    return Err(e);
+                }
+                pairs.set_len(len + 1);
+            }
+        }
+        Ok(())
     }
 }

@@ -57,11 +57,12 @@ impl Cursor<'_> {
     pub(super) fn bit_binary(&mut self, at: usize) -> Result<Term, DecodeError> {
         let len = self.u32()? as usize;
         let bits = self.u8()?;
+        if (len, bits) == (0, 0) || bits == 8 {
+            return Ok(Term::Binary(self.take_binary(len)?));
+        }
         let bytes = self.take_bytes(len)?;
         match (len, bits) {
-            (0, 0) => Ok(Term::Binary(bytes)),
             (0, _) | (_, 0) => Err(DecodeError::new(at, K::BadBitCount)),
-            (_, 8) => Ok(Term::Binary(bytes)),
             (_, 1..=7) => {
                 let mask = 0xffu8 << (8 - bits);
                 let last = bytes[len - 1];
@@ -175,7 +176,7 @@ impl Cursor<'_> {
             }
             BINARY_EXT => {
                 let len = self.u32()? as usize;
-                Term::Binary(self.take_bytes(len)?)
+                Term::Binary(self.take_binary(len)?)
             }
             NIL_EXT => Term::List(Vec::new()),
             NEW_FLOAT_EXT => Self::float_checked(f64::from_bits(self.u64()?), at)?,

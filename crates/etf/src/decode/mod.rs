@@ -2,9 +2,11 @@
 //! the cursor's primitive readers; `leaf.rs` decodes scalars, `descent.rs` shallow containers by
 //! recursion, `frames.rs` deep ones with an explicit stack. Total on any input: no recursion on nesting
 //! (an explicit frame stack, bounded by `Limits::max_depth`), no panics, and every allocation is
-//! justified by bytes actually present. Binaries are zero-copy `Bytes` slices of the input.
+//! justified by bytes actually present. Binaries are zero-copy `Bytes` slices of the input, but
+//! for short ones, held inline in the term (`Binary`).
 
 use crate::atom::{Atom, AtomError, DecodeAtomError, DEFAULT_ATOM_LIMIT};
+use crate::binary::Binary;
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::tag::*;
 use crate::term::Term;
@@ -31,11 +33,12 @@ pub struct Limits {
     /// (defaults to the table's own bound). Lets tests and cautious callers exercise "table full".
     pub max_atoms: usize,
     /// Binaries of at most this many bytes are copied out of the input rather than sliced
-    /// from it (0, the default: every binary is a zero-copy slice). BEAM copies binaries of up
-    /// to 64 bytes into the receiving process (heap binaries); for the same reason the
-    /// distribution's receive path sets 64: a small copy costs less than sharing the input's
-    /// reference count with whichever thread ends up holding the term, and an input no term
-    /// points into can be reused for the next read.
+    /// from it (0, the default: every binary longer than `Binary::INLINE`, which is always
+    /// held inline, is a zero-copy slice). BEAM copies binaries of up to 64 bytes into the
+    /// receiving process (heap binaries); for the same reason the distribution's receive path
+    /// sets 64: a small copy costs less than sharing the input's reference count with
+    /// whichever thread ends up holding the term, and an input no term points into can be
+    /// reused for the next read.
     pub copy_binaries_up_to: usize,
 }
 
@@ -90,11 +93,14 @@ pub struct Decoder {
 }
 
 /// Decode one `131`-prefixed term that must span all of `input`.
+#[inline]
 pub fn decode(input: &Bytes) -> Result<Term, DecodeError> {
     decode_with_limits(input, Limits::default())
 }
 
-/// `decode` with explicit limits.
+/// `decode` with explicit limits. Inlined, so that limits known to the caller are constants
+/// (a `Limits` passed by reference was reloaded wider than the caller stored it).
+#[inline(always)]
 pub fn decode_with_limits(input: &Bytes, limits: Limits) -> Result<Term, DecodeError> {
     let mut c = Cursor::new(input, 0, limits);
     // Built in place and returned as is (moving the `Result<Term>` around cost more than
@@ -305,14 +311,33 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `n` bytes as a `Bytes` (bit-binaries, funs): a slice of the input, or a copy when
+    /// `copy_binaries_up_to` asks for one.
     #[inline(always)]
     fn take_bytes(&mut self, n: usize) -> Result<Bytes, Eof> {
         let start = self.pos;
         self.take(n)?;
+        Ok(self.bytes_at(start, n))
+    }
+
+    /// The `n` bytes at `start` (already taken) as a `Bytes`.
+    #[inline(always)]
+    fn bytes_at(&self, start: usize, n: usize) -> Bytes {
         if n <= self.limits.copy_binaries_up_to {
-            return Ok(Bytes::copy_from_slice(&self.input[start..start + n]));
+            return Bytes::copy_from_slice(&self.input[start..start + n]);
         }
-        Ok(self.input.slice(start..start + n))
+        self.input.slice(start..start + n)
+    }
+
+    /// The body of a binary of `n` bytes as a `Binary`: inline when short, else as
+    /// `take_bytes`.
+    #[inline(always)]
+    fn take_binary(&mut self, n: usize) -> Result<Binary, Eof> {
+        let s = self.take(n)?;
+        if n <= Binary::INLINE {
+            return Ok(Binary::copy_from_slice(s));
+        }
+        Ok(Binary::from(self.bytes_at(self.pos - n, n)))
     }
 
     #[inline]

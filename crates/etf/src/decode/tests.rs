@@ -1,6 +1,7 @@
 //! Unit tests of the decoder's edge cases (offsets, tails, bit counts, Latin-1 atoms).
 
 use super::*;
+use crate::binary::Binary;
 
 fn d(bytes: &[u8]) -> Result<Term, DecodeError> {
     decode(&Bytes::copy_from_slice(bytes))
@@ -187,27 +188,39 @@ fn decode_at_reads_one_term_mid_input_with_offsets_from_the_start() {
 }
 
 #[test]
-fn small_binaries_are_copied_when_asked_and_sliced_otherwise() {
-    // {<<"ab">>, <<0 x 65>>}
-    let mut raw = vec![131, 104, 2, 109, 0, 0, 0, 2, b'a', b'b', 109, 0, 0, 0, 65];
+fn short_binaries_are_inline_mid_ones_copied_when_asked_and_long_ones_sliced() {
+    // {<<"ab">>, <<1 x 30>>, <<0 x 65>>}
+    let mut raw = vec![131, 104, 3, 109, 0, 0, 0, 2, b'a', b'b', 109, 0, 0, 0, 30];
+    raw.extend([1u8; 30]);
+    raw.extend([109, 0, 0, 0, 65]);
     raw.extend([0u8; 65]);
     let input = Bytes::from(raw);
-    let inside = |b: &Bytes| input.as_ptr_range().contains(&b.as_ptr());
+    let inside = |b: &Binary| input.as_ptr_range().contains(&b.as_ptr());
     let binaries = |limits| match decode_at(&input, 0, true, &[], limits) {
         Ok((Term::Tuple(v), _)) => match &v[..] {
-            [Term::Binary(a), Term::Binary(b)] => (a.clone(), b.clone()),
+            [Term::Binary(a), Term::Binary(b), Term::Binary(c)] => {
+                (a.clone(), b.clone(), c.clone())
+            }
             other => panic!("{other:?}"),
         },
         other => panic!("{other:?}"),
     };
-    let (small, large) = binaries(Limits::default());
-    assert!(inside(&small) && inside(&large), "zero-copy by default");
+    let (short, mid, long) = binaries(Limits::default());
+    assert!(short.is_inline() && !inside(&short), "2 bytes: inline");
+    assert!(
+        inside(&mid) && inside(&long),
+        "30 and 65 bytes: zero-copy by default"
+    );
     let copy = Limits {
         copy_binaries_up_to: 64,
         ..Limits::default()
     };
-    let (small, large) = binaries(copy);
-    assert!(!inside(&small), "2 bytes: copied");
-    assert!(inside(&large), "65 bytes: still a slice");
-    assert_eq!((&small[..], large.len()), (&b"ab"[..], 65));
+    let (short, mid, long) = binaries(copy);
+    assert!(short.is_inline());
+    assert!(!mid.is_inline() && !inside(&mid), "30 bytes: copied");
+    assert!(inside(&long), "65 bytes: still a slice");
+    assert_eq!(
+        (&short[..], &mid[..], long.len()),
+        (&b"ab"[..], &[1u8; 30][..], 65)
+    );
 }

@@ -118,7 +118,7 @@ impl ser::Serializer for TermSerializer {
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, v: &T) -> R {
         if name == RAW_TERM {
             return match v.serialize(TermSerializer)? {
-                Term::Binary(b) => decode(&b).map_err(|e| SerdeError(e.to_string())),
+                Term::Binary(b) => decode(&b.into_bytes()).map_err(|e| SerdeError(e.to_string())),
                 other => Ok(other),
             };
         }

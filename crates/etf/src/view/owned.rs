@@ -6,6 +6,7 @@
 use super::node::{Node, Tail};
 use super::term_ref::{Pos, TermRef, View};
 use crate::bigint::BigInt;
+use crate::binary::Binary;
 use crate::decode::descent::with_tail;
 use crate::pid::Fun;
 use crate::term::Term;
@@ -51,7 +52,8 @@ impl Share for Copied {
 impl View<'_> {
     /// The owned `Term`, equal to `etf::decode` of the same bytes. Binaries (and funs) that lie
     /// inside `backing` (normally the `Bytes` the view was decoded from) become zero-copy slices
-    /// of it; anything else is copied.
+    /// of it, unless they are short enough to be held inline (`Binary::INLINE`); anything else
+    /// is copied.
     pub fn to_term(&self, backing: &Bytes) -> Term {
         self.build(&Backed(backing))
     }
@@ -155,7 +157,8 @@ fn leaf(t: TermRef<'_>, share: &impl Share) -> Term {
             Err(v) => Term::Int(v),
         },
         TermRef::Float(f) => Term::Float(f),
-        TermRef::Binary(b) => Term::Binary(share.bytes(b)),
+        TermRef::Binary(b) if b.len() <= Binary::INLINE => Term::Binary(Binary::copy_from_slice(b)),
+        TermRef::Binary(b) => Term::Binary(Binary::from(share.bytes(b))),
         TermRef::BitBinary { bytes, bits } => {
             // Unused bits are cleared, as the owned decoder does (copying only if needed).
             let mask = 0xffu8

@@ -2,7 +2,7 @@
 //! arbitrary terms, and byte-level mutation of encodings.
 
 use bytes::Bytes;
-use etf::{Atom, Export, Pid, Port, Ref, Term};
+use etf::{Atom, Binary, Export, Pid, Port, Ref, Term};
 use proptest::prelude::*;
 
 pub fn atom_strategy() -> impl Strategy<Value = Atom> {
@@ -39,7 +39,14 @@ pub fn leaf() -> impl Strategy<Value = Term> {
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Term::Float),
-        prop::collection::vec(any::<u8>(), 0..40).prop_map(|v| Term::Binary(Bytes::from(v))),
+        // Held either way: a shared buffer (as a user's `Bytes`) or inline when short.
+        (prop::collection::vec(any::<u8>(), 0..40), any::<bool>()).prop_map(|(v, shared)| {
+            Term::Binary(if shared {
+                Binary::from(Bytes::from(v))
+            } else {
+                Binary::from(v)
+            })
+        }),
         (prop::collection::vec(any::<u8>(), 1..10), 1u8..=7).prop_map(|(mut v, bits)| {
             let n = v.len();
             v[n - 1] &= 0xffu8 << (8 - bits);
