@@ -179,6 +179,21 @@ impl Node {
         Ok(())
     }
 
+    pub(crate) fn route_to_ref(
+        &self,
+        from: Pid,
+        name: Atom,
+        node: Atom,
+        msg: &Term,
+    ) -> Result<(), SendError> {
+        if node == self.inner.name {
+            self.route_name(name, msg.clone())
+        } else {
+            self.remote().reg_send_ref(from, node, name, msg);
+            Ok(())
+        }
+    }
+
     pub(crate) fn route_to(
         &self,
         from: Pid,

@@ -60,6 +60,11 @@ impl Process {
         self.node.route_to(self.pid(), name, node, msg.into())
     }
 
+    /// `{Name, Node} ! Msg` for a message this process goes on using (as `send_ref`).
+    pub fn send_to_ref(&self, name: Atom, node: Atom, msg: &Term) -> Result<(), SendError> {
+        self.node.route_to_ref(self.pid(), name, node, msg)
+    }
+
     /// Suspends this process while the connection to `node` is busy, as BEAM suspends a
     /// process that sends over a connection with `dist_buf_busy_limit` (1 MB) or more queued,
     /// until it drains. Sends never block here (`send` is not async), so a process that may

@@ -62,6 +62,10 @@ pub trait Remote: Send + Sync {
     fn alias_send(&self, from: Pid, alias: Ref, msg: Term);
     /// REG_SEND (6) to `name` on `node`.
     fn reg_send(&self, from: Pid, node: Atom, name: Atom, msg: Term);
+    /// `reg_send` of a message the sender keeps (see `send_ref`).
+    fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) {
+        self.reg_send(from, node, name, msg.clone())
+    }
     /// LINK (1) from local `from` to remote `to`.
     fn link(&self, from: Pid, to: Pid) -> Result<(), NoConnection>;
     /// UNLINK (UNLINK_ID 35) from local `from` to remote `to`.

@@ -143,6 +143,21 @@ async fn send_to_pids_and_registered_names_both_ways() {
         ),
         "{<<\"item-123\">>,[1,two]}"
     );
+    // ... and to a registered name (`send_to_ref`).
+    let sent = tuple(vec![atom("by_name_ref"), kept]);
+    let shell_node = erl_atom(&erl);
+    dist_common_in_process(&ferl, move |p| async move {
+        p.send_to_ref(Atom::new("shell"), shell_node, &sent)
+            .expect("remote sends never fail")
+    })
+    .await;
+    assert_eq!(
+        eval(
+            &mut erl,
+            "receive {by_name_ref, {by_ref, B, _}} -> B after 5000 -> timeout end"
+        ),
+        "<<\"item-123\">>"
+    );
     // ferl -> erl registered name.
     agent.send_to("shell", erl_atom(&erl), atom("to_name"));
     assert_eq!(

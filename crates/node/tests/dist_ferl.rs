@@ -114,15 +114,16 @@ async fn sends_auto_connect_and_order_both_ways() {
     b.stop();
 }
 
-/// `send_ref`: the same term, kept by the sender, to a remote receiver (first before the
-/// connection exists, then over it) and a local one, interleaved with plain sends: every
-/// receiver gets it unchanged and in send order.
+/// `send_ref` and `send_to_ref`: the same term, kept by the sender, to a remote receiver by pid
+/// and by name (first before the connection exists, then over it) and to a local one,
+/// interleaved with plain sends: every receiver gets it unchanged and in send order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_ref_delivers_the_kept_term_locally_and_remotely_in_order() {
     let (_epmd, a, b) = pair().await;
     let mut on_a = Agent::spawn(&a);
     let mut on_b = Agent::spawn(&b);
     let (remote, local) = (on_b.pid, on_a.pid);
+    let (remote_name, b_node, local_name, a_node) = (on_b.name, b.name(), on_a.name, a.name());
     let notification = |i: i64| {
         tuple(vec![
             atom("notify"),
@@ -134,12 +135,19 @@ async fn send_ref_delivers_the_kept_term_locally_and_remotely_in_order() {
     run_in(&a, move |p| async move {
         for i in 1..=1000i64 {
             let kept = notification(i);
-            if i % 2 == 0 {
-                p.send(remote, kept.clone());
-            } else {
-                p.send_ref(remote, &kept);
+            match i % 3 {
+                0 => p.send(remote, kept.clone()),
+                1 => p.send_ref(remote, &kept),
+                _ => p
+                    .send_to_ref(remote_name, b_node, &kept)
+                    .expect("remote: never fails"),
             }
-            p.send_ref(local, &kept);
+            if i % 2 == 0 {
+                p.send_ref(local, &kept);
+            } else {
+                p.send_to_ref(local_name, a_node, &kept)
+                    .expect("registered here");
+            }
         }
     })
     .await;

@@ -352,6 +352,17 @@ impl Remote for DistRemote {
         self.signal_slow(to.node, Signal::Send { from, to, msg });
     }
 
+    fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) {
+        // As `send_ref`.
+        if let Some(Slot::Up(p)) = self.peers.read().get(&node) {
+            if p.is_up() {
+                return p.reg_send_ref(from, name, msg);
+            }
+        }
+        let msg = msg.clone();
+        self.signal_slow(node, Signal::RegSend { from, name, msg });
+    }
+
     fn busy(&self, node: Atom) -> Option<BusyDistWait> {
         match self.peers.read().get(&node) {
             Some(Slot::Up(p)) if p.handle.is_busy() => {
