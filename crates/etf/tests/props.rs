@@ -15,6 +15,28 @@ use strategies::{mutate, term_strategy};
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
+    /// A binary held inline and the same bytes held in a shared buffer are the same term:
+    /// equal, hashed and ordered alike, encoded alike, printed alike.
+    #[test]
+    fn binary_representations_agree(
+        v in prop::collection::vec(any::<u8>(), 0..48),
+        w in prop::collection::vec(any::<u8>(), 0..48),
+    ) {
+        use std::hash::{BuildHasher, RandomState};
+        let own = |v: &Vec<u8>| Term::Binary(etf::Binary::from(v.clone()));
+        let shared = |v: &Vec<u8>| Term::from(Bytes::from(v.clone()));
+        let (a, b) = (own(&v), shared(&v));
+        prop_assert_eq!(a.as_binary().unwrap().is_inline(), v.len() <= etf::Binary::INLINE);
+        prop_assert!(!b.as_binary().unwrap().is_inline());
+        prop_assert_eq!(&a, &b);
+        let h = RandomState::new();
+        prop_assert_eq!(h.hash_one(&a), h.hash_one(&b));
+        prop_assert_eq!(encode(&a), encode(&b));
+        prop_assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        prop_assert_eq!(a.cmp(&shared(&w)), b.cmp(&own(&w)));
+        prop_assert_eq!(a.cmp(&own(&w)), v.cmp(&w));
+    }
+
     #[test]
     fn round_trip(t in term_strategy()) {
         let b = encode(&t);
