@@ -2,8 +2,8 @@
 //! the cursor's primitive readers; `leaf.rs` decodes scalars, `descent.rs` shallow containers by
 //! recursion, `frames.rs` deep ones with an explicit stack. Total on any input: no recursion on nesting
 //! (an explicit frame stack, bounded by `Limits::max_depth`), no panics, and every allocation is
-//! justified by bytes actually present. Binaries are zero-copy `Bytes` slices of the input, but
-//! for short ones, held inline in the term (`Binary`).
+//! justified by bytes actually present. Binaries longer than `Binary::INLINE` bytes are zero-copy
+//! `Bytes` slices of the input; shorter ones are held inline in the term.
 
 use crate::atom::{Atom, AtomError, DecodeAtomError, DEFAULT_ATOM_LIMIT};
 use crate::binary::Binary;
