@@ -115,6 +115,18 @@ impl DistRemote {
         self.signal_slow(peer, s);
     }
 
+    /// `signal` for a message the sender keeps: over a connection that is up, `encode` writes
+    /// it from the sender's term; only a signal that has to wait (or dial) takes a copy of its
+    /// own, made by `owned`.
+    fn signal_kept(&self, peer: Atom, encode: impl FnOnce(&Peer), owned: impl FnOnce() -> Signal) {
+        if let Some(Slot::Up(p)) = self.peers.read().get(&peer) {
+            if p.is_up() {
+                return encode(p);
+            }
+        }
+        self.signal_slow(peer, owned());
+    }
+
     fn signal_slow(&self, peer: Atom, s: Signal) {
         if self.stopped.load(Ordering::Relaxed) {
             return;
@@ -341,26 +353,27 @@ impl Remote for DistRemote {
     }
 
     fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
-        // `signal`'s fast path, encoding from `msg`; only a signal that has to wait (or dial)
-        // needs a term of its own.
-        if let Some(Slot::Up(p)) = self.peers.read().get(&to.node) {
-            if p.is_up() {
-                return p.send_ref(from, to, msg);
-            }
-        }
-        let msg = msg.clone();
-        self.signal_slow(to.node, Signal::Send { from, to, msg });
+        self.signal_kept(
+            to.node,
+            |p| p.send_ref(from, to, msg),
+            || Signal::Send {
+                from,
+                to,
+                msg: msg.clone(),
+            },
+        );
     }
 
     fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) {
-        // As `send_ref`.
-        if let Some(Slot::Up(p)) = self.peers.read().get(&node) {
-            if p.is_up() {
-                return p.reg_send_ref(from, name, msg);
-            }
-        }
-        let msg = msg.clone();
-        self.signal_slow(node, Signal::RegSend { from, name, msg });
+        self.signal_kept(
+            node,
+            |p| p.reg_send_ref(from, name, msg),
+            || Signal::RegSend {
+                from,
+                name,
+                msg: msg.clone(),
+            },
+        );
     }
 
     fn busy(&self, node: Atom) -> Option<BusyDistWait> {
