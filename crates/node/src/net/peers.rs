@@ -55,12 +55,7 @@ impl Peer {
     /// `{name, node} ! msg` from `from` on this connection, encoded from `msg` itself (see
     /// `Process::send_to_ref`).
     pub(crate) fn reg_send_ref(&self, from: Pid, name: Atom, msg: &Term) {
-        let control = dist::ControlMessage::RegSend {
-            from,
-            to: name,
-            token: None,
-        };
-        self.send_kept(&control, msg);
+        self.send_kept(&super::signal::reg_send_control(from, name), msg);
     }
 
     fn send_kept(&self, control: &dist::ControlMessage, msg: &Term) {

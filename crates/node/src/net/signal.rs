@@ -102,14 +102,7 @@ impl Signal {
         let payload_exit = flags & DFLAG_EXIT_PAYLOAD != 0;
         let (control, payload) = match self {
             Signal::Send { from, to, msg } => (send_control(flags, from, to), Some(msg)),
-            Signal::RegSend { from, name, msg } => (
-                C::RegSend {
-                    from,
-                    to: name,
-                    token: None,
-                },
-                Some(msg),
-            ),
+            Signal::RegSend { from, name, msg } => (reg_send_control(from, name), Some(msg)),
             Signal::AliasSend { from, alias, msg } => (
                 C::AliasSend {
                     from,
@@ -244,6 +237,15 @@ impl Signal {
             ),
         };
         Message::new(control, payload)
+    }
+}
+
+/// The control message of `{name, node} ! msg` from `from`.
+pub(crate) fn reg_send_control(from: Pid, name: Atom) -> C {
+    C::RegSend {
+        from,
+        to: name,
+        token: None,
     }
 }
 
