@@ -80,17 +80,34 @@ fn send_later(p: &ferl::Process, ms: u64) {
 // A process keeps its receive timer from one receive to the next (receive.rs): these show that
 // each receive still times out at its own deadline, whatever the kept timer was set for.
 
-#[tokio::test]
-async fn a_short_timeout_after_a_long_one_expires_on_time() {
-    let node = Node::local("recv5@test", 1);
-    let (first, second, waited) = in_process(&node, |mut p| async move {
-        send_later(&p, 20);
-        // Waits, with the timer set 10 s ahead, and gets the message.
-        let first = p.receive_timeout(Duration::from_secs(10)).await;
+/// A process that gets `:late` after `late_ms`, receives with `first` (which waits for it, or
+/// not), then with `second`: both results and how long the second receive took.
+async fn two_receives(
+    name: &str,
+    late_ms: u64,
+    first: Duration,
+    second: Duration,
+) -> (Option<Term>, Option<Term>, Duration) {
+    let node = Node::local(name, 1);
+    in_process(&node, move |mut p| async move {
+        send_later(&p, late_ms);
+        let first = p.receive_timeout(first).await;
         let t0 = Instant::now();
-        let second = p.receive_timeout(Duration::from_millis(50)).await;
+        let second = p.receive_timeout(second).await;
         (first, second, t0.elapsed())
     })
+    .await
+}
+
+#[tokio::test]
+async fn a_short_timeout_after_a_long_one_expires_on_time() {
+    // The first receive waits, with the timer set 10 s ahead, and gets the message.
+    let (first, second, waited) = two_receives(
+        "recv5@test",
+        20,
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+    )
     .await;
     assert!(first.is_some_and(|t| t.is_atom("late")));
     assert!(second.is_none());
@@ -102,15 +119,13 @@ async fn a_short_timeout_after_a_long_one_expires_on_time() {
 
 #[tokio::test]
 async fn a_long_timeout_after_a_short_one_waits_its_whole_time() {
-    let node = Node::local("recv6@test", 1);
-    let (first, second, waited) = in_process(&node, |mut p| async move {
-        send_later(&p, 10);
-        let first = p.receive_timeout(Duration::from_millis(100)).await;
-        let t0 = Instant::now();
-        // The kept timer goes off 100 ms after the first receive began: not this one's time.
-        let second = p.receive_timeout(Duration::from_millis(400)).await;
-        (first, second, t0.elapsed())
-    })
+    // The kept timer goes off 100 ms after the first receive began: not the second's time.
+    let (first, second, waited) = two_receives(
+        "recv6@test",
+        10,
+        Duration::from_millis(100),
+        Duration::from_millis(400),
+    )
     .await;
     assert!(first.is_some());
     assert!(second.is_none());
