@@ -12,6 +12,7 @@ use etf::tag::{
 use etf::view::{self, View};
 use etf::{Atom, DecodeError, Decoder, Pid, Ref, Term};
 use std::cell::{Cell, RefCell};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 /// A process named either by pid or by registered name (monitor targets, DOWN senders).
@@ -722,12 +723,23 @@ impl Message {
     /// when the control message carries one. The control tuple is read with the view decoder
     /// (no `Term` built for it); the payload becomes an owned `Term` for the mailbox.
     pub fn decode(body: Bytes) -> Result<Message, ControlError> {
+        let mut one = Vec::with_capacity(1);
+        Self::decode_onto(body, &mut one)?;
+        Ok(one.pop().expect("decoded one message"))
+    }
+
+    /// `decode`, onto the end of `out` (unchanged on error). The payload is decoded straight
+    /// into the pushed message (see `etf::decode_at_into`).
+    pub fn decode_onto(body: Bytes, out: &mut Vec<Message>) -> Result<(), ControlError> {
         CONTROL_DECODER.with(|d| {
             let d = &mut *d.borrow_mut();
             let (ctrl, used) = d.view.decode_external(&body)?;
             let control = ControlMessage::from_view(ctrl, &body)?;
-            let payload = payload_after(&control, &body, used, true, &[])?;
-            Ok(Message { control, payload })
+            out.push(Message {
+                control,
+                payload: None,
+            });
+            payload_onto_last(out, &body, 0..body.len(), used, true, &[])
         })
     }
 
@@ -736,16 +748,46 @@ impl Message {
     /// carries one, the payload, both without version bytes and with their ATOM_CACHE_REFs
     /// resolved through the header. Error offsets count from the start of `body`.
     pub fn decode_with_header(body: Bytes, cache: &mut AtomCache) -> Result<Message, ControlError> {
+        let mut one = Vec::with_capacity(1);
+        Self::decode_with_header_onto(body, cache, &mut one)?;
+        Ok(one.pop().expect("decoded one message"))
+    }
+
+    /// `decode_with_header`, onto the end of `out` (unchanged on error), as `decode_onto`.
+    pub fn decode_with_header_onto(
+        body: Bytes,
+        cache: &mut AtomCache,
+        out: &mut Vec<Message>,
+    ) -> Result<(), ControlError> {
+        Self::decode_with_header_in(&body, 0..body.len(), cache, out)
+    }
+
+    /// `decode_with_header_onto` for the packet whose body is `chunk[body]`: a connection
+    /// decodes all the packets of a read out of one buffer (a `Bytes` per packet cost two
+    /// atomic operations per message). Error offsets count from the start of the body; the
+    /// payload's `Bytes` are slices of `chunk`.
+    pub fn decode_with_header_in(
+        chunk: &Bytes,
+        body: Range<usize>,
+        cache: &mut AtomCache,
+        out: &mut Vec<Message>,
+    ) -> Result<(), ControlError> {
         CONTROL_DECODER.with(|d| {
             let d = &mut *d.borrow_mut();
-            let at = cache.read_header(&body, &mut d.refs)?;
-            let (control, used) = match control_fast::traffic(&body, at, &d.refs) {
-                Some(fast) => fast,
-                None => d.general(&body, at)?,
+            let bytes = &chunk[body.clone()];
+            let at = cache.read_header(bytes, &mut d.refs)?;
+            let used = match control_fast::traffic_onto(bytes, at, &d.refs, out) {
+                Some(used) => used,
+                None => {
+                    let (control, used) = d.general(&chunk.slice(body.clone()), at)?;
+                    out.push(Message {
+                        control,
+                        payload: None,
+                    });
+                    used
+                }
             };
-            let refs = &d.refs;
-            let payload = payload_after(&control, &body, used, false, refs)?;
-            Ok(Message { control, payload })
+            payload_onto_last(out, chunk, body, used, false, &d.refs)
         })
     }
 
@@ -931,30 +973,70 @@ impl CtrlWriter<'_> {
     }
 }
 
-/// The payload after the control message (which ended at `used`): decoded with `decode` exactly
-/// when the control message carries one, and the end of the packet after it.
-fn payload_after(
-    control: &ControlMessage,
-    body: &Bytes,
+/// The payload of the message just pushed onto `out`, whose control message ended at `used`
+/// (counted from the start of the body `chunk[body]`), decoded into it where it lies: exactly
+/// when the control message carries one, and to the end of the body. On error the message is
+/// taken off again.
+fn payload_onto_last(
+    out: &mut Vec<Message>,
+    chunk: &Bytes,
+    body: Range<usize>,
     used: usize,
     external: bool,
     refs: &[Atom],
-) -> Result<Option<Term>, ControlError> {
+) -> Result<(), ControlError> {
+    let m = out.last_mut().expect("the control message was pushed");
+    let r = payload_into(
+        &m.control,
+        chunk,
+        body,
+        used,
+        external,
+        refs,
+        &mut m.payload,
+    );
+    if r.is_err() {
+        out.pop();
+    }
+    r
+}
+
+fn payload_into(
+    control: &ControlMessage,
+    chunk: &Bytes,
+    body: Range<usize>,
+    used: usize,
+    external: bool,
+    refs: &[Atom],
+    slot: &mut Option<Term>,
+) -> Result<(), ControlError> {
     let tag = control.tag() as i64;
     if used >= body.len() {
         if control.needs_payload() {
             return Err(ControlError::MissingPayload(tag));
         }
-        return Ok(None);
+        return Ok(());
     }
     if !control.needs_payload() {
         return Err(ControlError::UnexpectedPayload(tag));
     }
-    let (p, end) = etf::decode_at(body, used, external, refs, receive_limits())?;
-    if end < body.len() {
-        return Err(ControlError::Trailing(body.len() - end));
+    let from = body.start + used;
+    match etf::decode_at_into(
+        chunk,
+        from,
+        body.end,
+        external,
+        refs,
+        receive_limits(),
+        slot,
+    ) {
+        Ok(end) if end < body.end => Err(ControlError::Trailing(body.end - end)),
+        Ok(_) => Ok(()),
+        Err(mut e) => {
+            e.offset = e.offset.saturating_sub(body.start);
+            Err(e.into())
+        }
     }
-    Ok(Some(p))
 }
 
 /// How payloads are decoded: as BEAM does for a message it delivers, binaries of up to 64

@@ -9,7 +9,7 @@
 //! including every malformed input, returns `None` and goes the general way, which gives the
 //! specific error: this reader never decides what is wrong, only recognises what is right.
 
-use crate::control::ControlMessage;
+use crate::control::{ControlMessage, Message};
 use etf::pid::MAX_REF_WORDS;
 use etf::tag::{
     ATOM_CACHE_REF, NEWER_REFERENCE_EXT, NEW_PID_EXT, SMALL_ATOM_UTF8_EXT, SMALL_INTEGER_EXT,
@@ -17,9 +17,17 @@ use etf::tag::{
 };
 use etf::{Atom, Pid, Ref};
 
-/// The control tuple at `at` in `body` and the offset just after it, when it is one of the
-/// traffic's shapes; `refs` are the distribution header's atoms.
-pub(crate) fn traffic(body: &[u8], at: usize, refs: &[Atom]) -> Option<(ControlMessage, usize)> {
+/// The control tuple at `at` in `body`, when it is one of the traffic's shapes, pushed onto
+/// `out` as a message without its payload, and the offset just after it; `refs` are the
+/// distribution header's atoms. Each message is built where it stays (a `ControlMessage`
+/// returned and then pushed was a 200-byte copy per message).
+#[inline(always)]
+pub(crate) fn traffic_onto(
+    body: &[u8],
+    at: usize,
+    refs: &[Atom],
+    out: &mut Vec<Message>,
+) -> Option<usize> {
     let mut r = Reader { b: body, pos: at };
     if r.u8()? != SMALL_TUPLE_EXT {
         return None;
@@ -31,33 +39,44 @@ pub(crate) fn traffic(body: &[u8], at: usize, refs: &[Atom]) -> Option<(ControlM
     let control = match (r.u8()?, arity) {
         (2, 3) => {
             r.atom(refs)?;
-            ControlMessage::Send {
-                to: r.pid(refs)?,
-                token: None,
-            }
+            let to = r.pid(refs)?;
+            ControlMessage::Send { to, token: None }
         }
         (6, 4) => {
             let from = r.pid(refs)?;
             r.atom(refs)?;
+            let to = r.atom(refs)?;
             ControlMessage::RegSend {
                 from,
-                to: r.atom(refs)?,
+                to,
                 token: None,
             }
         }
-        (22, 3) => ControlMessage::SendSender {
-            from: r.pid(refs)?,
-            to: r.pid(refs)?,
-            token: None,
-        },
-        (33, 3) => ControlMessage::AliasSend {
-            from: r.pid(refs)?,
-            alias: r.reference(refs)?,
-            token: None,
-        },
+        (22, 3) => {
+            let from = r.pid(refs)?;
+            let to = r.pid(refs)?;
+            ControlMessage::SendSender {
+                from,
+                to,
+                token: None,
+            }
+        }
+        (33, 3) => {
+            let from = r.pid(refs)?;
+            let alias = r.reference(refs)?;
+            ControlMessage::AliasSend {
+                from,
+                alias,
+                token: None,
+            }
+        }
         _ => return None,
     };
-    Some((control, r.pos))
+    out.push(Message {
+        control,
+        payload: None,
+    });
+    Some(r.pos)
 }
 
 struct Reader<'a> {

@@ -452,7 +452,17 @@ fn both_readers(
 )> {
     let mut d = ControlDecoder::default();
     let at = AtomCache::default().read_header(body, &mut d.refs).ok()?;
-    let fast = crate::control_fast::traffic(body, at, &d.refs);
+    let mut out = Vec::new();
+    let fast = crate::control_fast::traffic_onto(body, at, &d.refs, &mut out).map(|used| {
+        assert_eq!(out.len(), 1, "the fast reader pushes exactly its message");
+        (out.pop().expect("pushed").control, used)
+    });
+    if fast.is_none() {
+        assert!(
+            out.is_empty(),
+            "the fast reader pushes nothing when it declines"
+        );
+    }
     Some((fast, d.general(body, at)))
 }
 
@@ -574,6 +584,44 @@ proptest! {
         body.truncate(cut % (n + 1));
         let body = Bytes::from(body);
         prop_assert_eq!(Message::decode(body.clone()), decode_owned(body));
+    }
+
+    /// Decoding onto a batch appends exactly the message decoding gives (checked against the
+    /// independent `decode_owned` for pass-through packets) after what the batch held, and on
+    /// error leaves the batch as it was: a bad packet never leaves half a message behind.
+    #[test]
+    fn decoding_onto_a_batch_appends_the_message_or_nothing(
+        idx in 0usize..30, pos in any::<usize>(), val in any::<u8>(), cut in any::<usize>(),
+        traced in any::<bool>(), header in any::<bool>()
+    ) {
+        let token = traced.then(|| Term::tuple(vec![Term::Int(0), Term::atom("lbl")]));
+        let mut msgs = all(token);
+        let c = msgs.swap_remove(idx % msgs.len());
+        let payload = c.needs_payload().then(|| Term::tuple(vec![Term::atom("hi"), Term::binary(b"x")]));
+        let m = Message::new(c, payload);
+        let mut body = if header { header_body(&m).to_vec() } else { m.to_frame()[5..].to_vec() };
+        let n = body.len();
+        body[pos % n] = val;
+        body.truncate(cut % (n + 1));
+        let body = Bytes::from(body);
+        let before = traffic(0, 1, 2, 3);
+        let mut out = vec![before.clone()];
+        let (want, got) = if header {
+            let want = Message::decode_with_header(body.clone(), &mut AtomCache::default());
+            (want, Message::decode_with_header_onto(body, &mut AtomCache::default(), &mut out))
+        } else {
+            (decode_owned(body.clone()), Message::decode_onto(body, &mut out))
+        };
+        match want {
+            Ok(m) => {
+                prop_assert_eq!(got, Ok(()));
+                prop_assert_eq!(out, vec![before, m]);
+            }
+            Err(e) => {
+                prop_assert_eq!(got, Err(e));
+                prop_assert_eq!(out, vec![before]);
+            }
+        }
     }
 
     #[test]

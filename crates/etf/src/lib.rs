@@ -36,7 +36,7 @@ pub mod view;
 pub use crate::atom::{Atom, AtomError, AtomTable};
 pub use crate::bigint::BigInt;
 pub use crate::binary::Binary;
-pub use crate::decode::{decode, decode_at, decode_with_limits, Decoder, Limits};
+pub use crate::decode::{decode, decode_at, decode_at_into, decode_with_limits, Decoder, Limits};
 pub use crate::encode::{
     encode, encode_dist_term_to, encode_dist_term_with_refs, encode_dist_to, encode_to,
     encoded_dist_len, encoded_len,

@@ -4,7 +4,8 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use etf::{
-    decode, decode_with_limits, encode, encoded_len, Atom, DecodeErrorKind, Decoder, Limits, Term,
+    decode, decode_at, decode_at_into, decode_with_limits, encode, encoded_len, Atom,
+    DecodeErrorKind, Decoder, Limits, Term,
 };
 use proptest::prelude::*;
 
@@ -86,6 +87,42 @@ proptest! {
             // Whatever decodes must encode and decode again.
             let again = decode(&encode(&back)).unwrap();
             prop_assert_eq!(again, back);
+        }
+    }
+
+    /// Decoding into a slot is decoding: on valid, mutated and arbitrary input, at any start,
+    /// up to any end, with or without a version byte, `decode_at_into` gives exactly the term,
+    /// end or error `decode_at` gives on the input cut at that end, and leaves `None` on error
+    /// whatever the slot held.
+    #[test]
+    fn decoding_into_a_slot_agrees_with_decode_at(
+        t in term_strategy(),
+        ops in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 0..4),
+        junk in prop::collection::vec(any::<u8>(), 0..3),
+        held in any::<bool>(),
+        cut in any::<prop::sample::Index>(),
+        whole in any::<bool>(),
+    ) {
+        let mut v = junk.clone();
+        v.extend(mutate(encode(&t).to_vec(), &ops));
+        let input = Bytes::from(v);
+        // The whole input, or a cut anywhere in it.
+        let end = if whole { input.len() } else { cut.index(input.len() + 1) };
+        for external in [true, false] {
+            let pos = junk.len() + usize::from(!external);
+            let want = decode_at(&input.slice(..end), pos, external, &[], Limits::default());
+            let mut slot = held.then(|| Term::atom("held"));
+            let got = decode_at_into(&input, pos, end, external, &[], Limits::default(), &mut slot);
+            match want {
+                Ok((term, end)) => {
+                    prop_assert_eq!(got, Ok(end));
+                    prop_assert_eq!(slot, Some(term));
+                }
+                Err(e) => {
+                    prop_assert_eq!(got, Err(e));
+                    prop_assert_eq!(slot, None);
+                }
+            }
         }
     }
 }

@@ -51,7 +51,11 @@ impl Cursor<'_> {
     /// # Safety
     /// `slot` must be valid for a write of one `Term`; it is not read or dropped.
     #[inline(always)]
-    unsafe fn value_at(&mut self, depth: usize, slot: *mut Term) -> Result<(), DecodeError> {
+    pub(super) unsafe fn value_at(
+        &mut self,
+        depth: usize,
+        slot: *mut Term,
+    ) -> Result<(), DecodeError> {
         let at = self.pos;
         let tag = self.u8()?;
         match tag {
@@ -73,7 +77,7 @@ impl Cursor<'_> {
                     let Term::Binary(b) = &mut *slot else {
                         std::hint::unreachable_unchecked()
                     };
-                    match self.input.get(start..start + Binary::INLINE) {
+                    match self.data.get(start..start + Binary::INLINE) {
                         Some(w) => b.set_inline_window(w.try_into().unwrap_unchecked(), n),
                         None => b.set_inline(s),
                     }

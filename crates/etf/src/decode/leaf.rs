@@ -150,7 +150,7 @@ impl Cursor<'_> {
             return Err(DecodeError::new(at, K::TooDeep));
         }
         let depth = self.limits.max_depth.saturating_sub(depth_left);
-        let end = crate::view::old_fun_end(self.input, at, depth, self.limits)?;
+        let end = crate::view::old_fun_end(self.data, at, depth, self.limits)?;
         self.pos = end;
         Ok(Term::Fun(Fun::from_raw(self.input.slice(at..end))))
     }

@@ -11,6 +11,7 @@ use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::tag::*;
 use crate::term::Term;
 use bytes::Bytes;
+use std::mem::MaybeUninit;
 
 pub(crate) mod descent;
 mod frames;
@@ -130,6 +131,59 @@ pub fn decode_at(
     Ok((t, c.pos))
 }
 
+/// `decode_at` over `input[..end]`, writing the term into `out` where it lies: `Some(term)` on
+/// success, `None` on error. The receive path decodes each payload straight into the message
+/// it delivers: a `Term` handed back through `Result`s and copied into place was reloaded
+/// wider than it was stored, a store-forwarding stall per copy that cost a fifth of a
+/// receiving node's time. `end` lets one buffer hold many packets (a `Bytes` per packet cost
+/// two atomic operations per message); the term's `Bytes` are still slices of `input`.
+///
+/// # Panics
+/// If `end > input.len()`.
+#[inline]
+pub fn decode_at_into(
+    input: &Bytes,
+    pos: usize,
+    end: usize,
+    external: bool,
+    refs: &[Atom],
+    limits: Limits,
+    out: &mut Option<Term>,
+) -> Result<usize, DecodeError> {
+    let mut c = Cursor::bounded(input, end, pos, limits);
+    c.refs = refs;
+    let out: *mut Option<Term> = out;
+    // The placeholder, an empty list, owns nothing: the decoder overwrites it without a drop.
+    // SAFETY: `out` comes from a live `&mut`, used only through this pointer from here on.
+    let slot: *mut Term = unsafe { (*out).insert(Term::List(Vec::new())) };
+    // Unless the decoder returns Ok, the slot holds no live term (the placeholder, or a
+    // container the decoder built there and dropped again): it becomes `None` without a drop,
+    // also should the decoder unwind.
+    let unwritten = Unwritten(out);
+    // SAFETY: `slot` is valid for a write of one `Term` and what it holds needs no drop.
+    let r = unsafe {
+        if external {
+            c.external_into(slot)
+        } else {
+            c.term_into(slot)
+        }
+    };
+    if r.is_ok() {
+        std::mem::forget(unwritten);
+    }
+    r.map(|()| c.pos)
+}
+
+/// A slot whose term was not written: set to `None` over whatever it holds, without a drop.
+struct Unwritten(*mut Option<Term>);
+
+impl Drop for Unwritten {
+    fn drop(&mut self) {
+        // SAFETY: the slot is valid for writes; what it holds is dead (see `decode_at_into`).
+        unsafe { std::ptr::write(self.0, None) }
+    }
+}
+
 impl Decoder {
     pub fn new(input: Bytes) -> Self {
         Self::with_limits(input, Limits::default())
@@ -187,7 +241,10 @@ thread_local! {
 
 /// The decoding state over a borrowed input (no refcount traffic for the input itself).
 struct Cursor<'a> {
+    /// What the term's `Bytes` are slices of.
     input: &'a Bytes,
+    /// The bytes the term may occupy: `input` up to the end the caller gave.
+    data: &'a [u8],
     pos: usize,
     limits: Limits,
     /// The atoms of the distribution header the term follows (ATOM_CACHE_REF indexes them);
@@ -223,8 +280,14 @@ impl Cursor<'_> {
 
 impl<'a> Cursor<'a> {
     fn new(input: &'a Bytes, pos: usize, limits: Limits) -> Cursor<'a> {
+        Self::bounded(input, input.len(), pos, limits)
+    }
+
+    /// A cursor over `input[..end]` (`end` at most `input.len()`).
+    fn bounded(input: &'a Bytes, end: usize, pos: usize, limits: Limits) -> Cursor<'a> {
         Cursor {
             input,
+            data: &input[..end],
             pos,
             limits,
             refs: &[],
@@ -233,7 +296,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn remaining(&self) -> usize {
-        self.input.len().saturating_sub(self.pos)
+        self.data.len().saturating_sub(self.pos)
     }
 
     #[cold]
@@ -249,6 +312,20 @@ impl<'a> Cursor<'a> {
     /// `131` followed by one term.
     #[inline(always)]
     fn external(&mut self) -> Result<Term, DecodeError> {
+        let mut t = MaybeUninit::<Term>::uninit();
+        // SAFETY: `t` is valid for a write; `external_into` returned Ok, so it wrote it.
+        unsafe {
+            self.external_into(t.as_mut_ptr())?;
+            Ok(t.assume_init())
+        }
+    }
+
+    /// `external`, written into `slot` exactly when it returns Ok.
+    ///
+    /// # Safety
+    /// `slot` must be valid for a write of one `Term`; it is not read or dropped.
+    #[inline(always)]
+    unsafe fn external_into(&mut self, slot: *mut Term) -> Result<(), DecodeError> {
         let v = self
             .u8()
             .map_err(|_| DecodeError::new(self.pos, K::UnexpectedEof))?;
@@ -259,19 +336,32 @@ impl<'a> Cursor<'a> {
             // LOCAL_EXT (OTP 26 `term_to_binary(T, [local])`) is only meaningful to the runtime
             // that made it and its length is not self-describing without decoding node-local
             // encodings, so it is carried opaquely as the rest of the input.
-            let t = Term::Local(self.input.slice(self.pos..));
-            self.pos = self.input.len();
-            return Ok(t);
+            slot.write(Term::Local(self.input.slice(self.pos..self.data.len())));
+            self.pos = self.data.len();
+            return Ok(());
         }
-        self.term()
+        self.term_into(slot)
     }
 
     #[inline(always)]
     fn term(&mut self) -> Result<Term, DecodeError> {
+        let mut t = MaybeUninit::<Term>::uninit();
+        // SAFETY: `t` is valid for a write; `term_into` returned Ok, so it wrote it.
+        unsafe {
+            self.term_into(t.as_mut_ptr())?;
+            Ok(t.assume_init())
+        }
+    }
+
+    /// One term into `slot`, written exactly when this returns Ok.
+    ///
+    /// # Safety
+    /// As `external_into`.
+    #[inline(always)]
+    unsafe fn term_into(&mut self, slot: *mut Term) -> Result<(), DecodeError> {
         let base = self.stack.len();
-        let r = self.value(0);
-        match r {
-            Ok(t) => Ok(t),
+        match self.value_at(0, slot) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 self.stack.truncate(base);
                 Err(self.fix_offset(e))
@@ -295,14 +385,14 @@ impl<'a> Cursor<'a> {
     // position of the failed read (readers do not advance on failure).
 
     fn peek(&self) -> Option<u8> {
-        self.input.get(self.pos).copied()
+        self.data.get(self.pos).copied()
     }
 
     #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], Eof> {
-        let input: &'a Bytes = self.input;
+        let data: &'a [u8] = self.data;
         let end = self.pos.checked_add(n).ok_or(Eof)?;
-        match input.get(self.pos..end) {
+        match data.get(self.pos..end) {
             Some(s) => {
                 self.pos = end;
                 Ok(s)
@@ -324,7 +414,7 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     fn bytes_at(&self, start: usize, n: usize) -> Bytes {
         if n <= self.limits.copy_binaries_up_to {
-            return Bytes::copy_from_slice(&self.input[start..start + n]);
+            return Bytes::copy_from_slice(&self.data[start..start + n]);
         }
         self.input.slice(start..start + n)
     }
@@ -342,7 +432,7 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     fn u8(&mut self) -> Result<u8, Eof> {
-        match self.input.get(self.pos) {
+        match self.data.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
                 Ok(b)

@@ -20,7 +20,9 @@ impl DistRemote {
         let mut run = Run::default();
         // The last registered name looked up: a stream of REG_SENDs names one process.
         let mut named: Option<(Atom, Option<Pid>)> = None;
-        for m in batch.drain(..) {
+        // Read where they lie (a `Message` moved out of the batch was a 200-byte copy); only
+        // the payload, or a whole message to dispatch, is taken out.
+        for m in batch.iter_mut() {
             let to = match m.control {
                 C::Send { to, .. } | C::SendSender { to, .. } if to.node == me => Some(to),
                 C::RegSend { to: name, .. } => {
@@ -36,13 +38,15 @@ impl DistRemote {
                 _ => None,
             };
             match to {
-                Some(pid) => run.push(&node, pid, m.payload.unwrap_or_else(Term::nil)),
+                Some(pid) => run.push(&node, pid, m.payload.take().unwrap_or_else(Term::nil)),
                 None => {
                     run.flush(&node);
+                    let m = std::mem::replace(m, Message::new(C::NodeLink, None));
                     self.dispatch(&node, peer, conn, m);
                 }
             }
         }
+        batch.clear();
         run.flush(&node);
     }
 }
