@@ -36,47 +36,52 @@ pub(crate) fn traffic_onto(
     if r.u8()? != SMALL_INTEGER_EXT {
         return None;
     }
-    let control = match (r.u8()?, arity) {
+    match (r.u8()?, arity) {
         (2, 3) => {
             r.atom(refs)?;
             let to = r.pid(refs)?;
-            ControlMessage::Send { to, token: None }
+            push(out, ControlMessage::Send { to, token: None });
         }
         (6, 4) => {
             let from = r.pid(refs)?;
             r.atom(refs)?;
             let to = r.atom(refs)?;
-            ControlMessage::RegSend {
-                from,
-                to,
-                token: None,
-            }
+            let token = None;
+            push(out, ControlMessage::RegSend { from, to, token });
         }
         (22, 3) => {
             let from = r.pid(refs)?;
             let to = r.pid(refs)?;
-            ControlMessage::SendSender {
-                from,
-                to,
-                token: None,
-            }
+            let token = None;
+            push(out, ControlMessage::SendSender { from, to, token });
         }
         (33, 3) => {
             let from = r.pid(refs)?;
             let alias = r.reference(refs)?;
-            ControlMessage::AliasSend {
-                from,
-                alias,
-                token: None,
-            }
+            let token = None;
+            push(out, ControlMessage::AliasSend { from, alias, token });
         }
         _ => return None,
-    };
-    out.push(Message {
-        control,
-        payload: None,
-    });
+    }
     Some(r.pos)
+}
+
+/// Pushes a message without payload onto `out`, its fields stored straight into the new slot.
+/// `Vec::push` took the 200-byte `Message` by reference, a copy of what had just been stored
+/// (a store-forwarding stall, a tenth of a receiving node's time).
+#[inline(always)]
+fn push(out: &mut Vec<Message>, control: ControlMessage) {
+    out.reserve(1);
+    let len = out.len();
+    // SAFETY: `reserve(1)` left room for one more element; the length covers it only once
+    // it is written.
+    unsafe {
+        out.as_mut_ptr().add(len).write(Message {
+            control,
+            payload: None,
+        });
+        out.set_len(len + 1);
+    }
 }
 
 struct Reader<'a> {

@@ -279,11 +279,15 @@ impl Cursor<'_> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline(always)]
     fn new(input: &'a Bytes, pos: usize, limits: Limits) -> Cursor<'a> {
         Self::bounded(input, input.len(), pos, limits)
     }
 
-    /// A cursor over `input[..end]` (`end` at most `input.len()`).
+    /// A cursor over `input[..end]` (`end` at most `input.len()`). Inlined, so that limits
+    /// the caller knows are constants (a `Limits` built by the caller and copied in here was
+    /// reloaded wider than it was stored: a stall per packet).
+    #[inline(always)]
     fn bounded(input: &'a Bytes, end: usize, pos: usize, limits: Limits) -> Cursor<'a> {
         Cursor {
             input,
