@@ -1,5 +1,8 @@
 //! The mailbox: an ordered queue of messages and the selective-receive scan over it.
-//! Lives inside the process cell's mutex; receive futures keep their own save position.
+//! A process has two, as BEAM does: the one in its cell's mutex, where senders put messages,
+//! and a private one that only the process touches, which a receive takes the whole shared
+//! queue into and scans without a lock (one lock per batch of arrivals, not per message).
+//! Receive futures keep their own save position into the private queue.
 
 use etf::Term;
 use std::collections::VecDeque;
@@ -20,6 +23,20 @@ impl Mailbox {
         self.queue.len()
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Moves every message of `newer` (which all arrived after ours) to the end, in order.
+    /// Into an empty queue the two just swap, so their buffers are reused.
+    pub(crate) fn take_all_from(&mut self, newer: &mut Mailbox) {
+        if self.queue.is_empty() {
+            std::mem::swap(&mut self.queue, &mut newer.queue);
+        } else {
+            self.queue.append(&mut newer.queue);
+        }
+    }
+
     /// Scan from `*save` (the first message this receive has not looked at yet, like BEAM's save
     /// pointer) and remove the first message `select` accepts. Messages that do not match stay,
     /// in order; `*save` moves past them so a wakeup never rescans what was already rejected.
@@ -31,7 +48,11 @@ impl Mailbox {
         let mut i = *save;
         while i < self.queue.len() {
             if let Some(r) = select(&self.queue[i]) {
-                let msg = self.queue.remove(i)?;
+                let msg = if i == 0 {
+                    self.queue.pop_front()?
+                } else {
+                    self.queue.remove(i)?
+                };
                 *save = 0;
                 return Some((r, msg));
             }

@@ -91,7 +91,7 @@ impl Node {
     }
 }
 
-fn is_down_for(msg: &Term, r: Ref) -> bool {
+pub(crate) fn is_down_for(msg: &Term, r: Ref) -> bool {
     match msg.as_tuple() {
         Some([Term::Atom(tag), Term::Ref(mr), ..]) => *tag == Atom::DOWN && *mr == r,
         _ => false,

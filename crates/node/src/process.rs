@@ -4,8 +4,9 @@
 use crate::cell::ProcCell;
 use crate::error::{RegisterError, SendError};
 use crate::exit::ExitReason;
+use crate::monitor::is_down_for;
 use crate::node::Node;
-use crate::receive::AfterTimer;
+use crate::receive::Receiving;
 use crate::remote::MonitorTarget;
 use etf::{Atom, Pid, Ref, Term};
 use std::fmt;
@@ -15,8 +16,8 @@ use std::sync::Arc;
 pub struct Process {
     pub(crate) node: Node,
     pub(crate) cell: Arc<ProcCell>,
-    /// The timer of receives with a timeout, kept from one to the next (see `receive.rs`).
-    pub(crate) after: Option<AfterTimer>,
+    /// What receives keep from one to the next (see `receive.rs`).
+    pub(crate) receiving: Receiving,
 }
 
 impl Process {
@@ -24,7 +25,7 @@ impl Process {
         Process {
             node,
             cell,
-            after: None,
+            receiving: Receiving::default(),
         }
     }
 
@@ -120,8 +121,12 @@ impl Process {
     }
 
     /// `demonitor(Ref, [flush])`: also removes a DOWN for `r` already in the mailbox.
-    pub fn demonitor_flush(&self, r: Ref) -> bool {
-        self.node.demonitor(&self.cell, r, true)
+    pub fn demonitor_flush(&mut self, r: Ref) -> bool {
+        let active = self.node.demonitor(&self.cell, r, true);
+        if let Some(private) = &mut self.receiving.private {
+            private.remove_all(|m| is_down_for(m, r));
+        }
+        active
     }
 
     /// `register(Name, self())`.
@@ -136,7 +141,8 @@ impl Process {
 
     /// Number of messages waiting (`process_info(self(), message_queue_len)`).
     pub fn mailbox_len(&self) -> usize {
-        self.cell.lock().mailbox.len()
+        let private = self.receiving.private.as_ref().map_or(0, |m| m.len());
+        private + self.cell.lock().mailbox.len()
     }
 }
 

@@ -12,6 +12,7 @@
 //! that goes off when no receive waits only wakes the process once, to find nothing new.
 
 use crate::cell::ProcCell;
+use crate::mailbox::Mailbox;
 use crate::process::Process;
 use etf::Term;
 use serde::de::DeserializeOwned;
@@ -76,11 +77,11 @@ impl Process {
     {
         Receive {
             cell: &self.cell,
+            kept: &mut self.receiving,
             select,
             save: 0,
             timeout,
             deadline: None,
-            after: &mut self.after,
         }
     }
 }
@@ -92,15 +93,26 @@ pub(crate) type AfterTimer = Pin<Box<Sleep>>;
 /// A pending selective receive. Hand-written (not an `async fn`) because it is what every idle
 /// process is parked in: it holds only the cell reference, the pattern, the save position, the
 /// timeout and a reference to the process's timer, keeping the whole process task small.
+/// What a process keeps from one receive to the next; one field of `Process`, so that a
+/// `Receive` holds one reference for both (an idle process's future is its memory).
+#[derive(Default)]
+pub(crate) struct Receiving {
+    /// The timer of receives with a timeout, kept from one to the next.
+    pub(crate) after: Option<AfterTimer>,
+    /// Messages taken in from the cell's mailbox and not received yet (see `mailbox.rs`);
+    /// boxed, so that a process that never received anything pays one pointer for it.
+    pub(crate) private: Option<Box<Mailbox>>,
+}
+
 struct Receive<'a, F> {
     cell: &'a ProcCell,
+    kept: &'a mut Receiving,
     select: F,
     /// Index of the first message this receive has not examined yet.
     save: usize,
     timeout: Option<Duration>,
     /// When this receive times out: set when it first has to wait.
     deadline: Option<Instant>,
-    after: &'a mut Option<AfterTimer>,
 }
 
 // `select` is only ever called through `&mut`, never pinned, so moving a `Receive` is fine.
@@ -114,24 +126,34 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        {
+        loop {
+            // What was taken in already, without a lock; then whatever arrived since, all of
+            // it at once. The waker is set under the same lock that saw the cell empty, so no
+            // arrival is missed.
+            if let Some(private) = &mut this.kept.private {
+                if let Some(found) = private.scan(&mut this.save, &mut this.select) {
+                    return Poll::Ready(Some(found));
+                }
+            }
             let mut inner = this.cell.lock();
-            if let Some(found) = inner.mailbox.scan(&mut this.save, &mut this.select) {
-                return Poll::Ready(Some(found));
+            if inner.mailbox.is_empty() {
+                if this.timeout == Some(Duration::ZERO) {
+                    return Poll::Ready(None);
+                }
+                match &inner.recv_waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => inner.recv_waker = Some(cx.waker().clone()),
+                }
+                break;
             }
-            if this.timeout == Some(Duration::ZERO) {
-                return Poll::Ready(None);
-            }
-            match &inner.recv_waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => inner.recv_waker = Some(cx.waker().clone()),
-            }
+            let private = this.kept.private.get_or_insert_with(Box::default);
+            private.take_all_from(&mut inner.mailbox);
         }
         let Some(d) = this.timeout else {
             return Poll::Pending;
         };
         let deadline = *this.deadline.get_or_insert_with(|| Instant::now() + d);
-        let timer = match this.after {
+        let timer = match &mut this.kept.after {
             Some(t) => {
                 if t.deadline() > deadline {
                     t.as_mut().reset(deadline);
@@ -139,6 +161,7 @@ where
                 t
             }
             None => this
+                .kept
                 .after
                 .insert(Box::pin(tokio::time::sleep_until(deadline))),
         };
@@ -175,7 +198,7 @@ mod tests {
                 });
                 let got = p.receive_timeout(Duration::from_secs(60)).await;
                 assert!(got.is_some());
-                deadlines.push(p.after.as_ref().map(|t| t.deadline()));
+                deadlines.push(p.receiving.after.as_ref().map(|t| t.deadline()));
             }
             let _ = tx.send(deadlines);
         });

@@ -211,3 +211,68 @@ struct PointOut {
 fn point_out() -> PointOut {
     PointOut { x: 1, y: 2 }
 }
+
+/// A receive takes everything that arrived into the process's private queue; what it leaves
+/// there comes before what arrives later, and `mailbox_len` counts both.
+#[tokio::test]
+async fn messages_taken_in_and_arriving_later_keep_one_order() {
+    let node = Node::local("recv_private@test", 1);
+    let got = in_process(&node, |mut p| async move {
+        let me = p.pid();
+        for i in 0..3 {
+            p.send(me, Term::Int(i));
+        }
+        // Takes 0..3 in, receives 1, leaves 0 and 2 behind the lock.
+        let one = p.receive_if(|t| t.as_int() == Some(1), None).await;
+        let after_one = p.mailbox_len();
+        // 3 and 4 arrive (from another process) while 0 and 2 wait in the private queue.
+        let sender = p.spawn(move |q| async move {
+            q.send(me, Term::Int(3));
+            q.send(me, Term::Int(4));
+        });
+        wait_dead(p.node(), sender).await;
+        let before_four = p.mailbox_len();
+        let four = p.receive_if(|t| t.as_int() == Some(4), None).await;
+        let mut rest = Vec::new();
+        while let Some(t) = p.receive_timeout(Duration::ZERO).await {
+            rest.push(t.as_int().unwrap());
+        }
+        (one, after_one, before_four, four, rest, p.mailbox_len())
+    })
+    .await;
+    assert_eq!(got.0, Some(Term::Int(1)));
+    assert_eq!(got.1, 2, "0 and 2 are still waiting");
+    assert_eq!(got.2, 4, "0, 2, 3, 4");
+    assert_eq!(got.3, Some(Term::Int(4)));
+    assert_eq!(
+        got.4,
+        vec![0, 2, 3],
+        "taken-in messages first, in arrival order"
+    );
+    assert_eq!(got.5, 0);
+}
+
+/// `demonitor(Ref, [flush])` also drops a DOWN that a receive already took in (it sat in
+/// front of the message that receive looked for).
+#[tokio::test]
+async fn flush_removes_a_down_already_taken_in() {
+    let node = Node::local("recv_flush@test", 1);
+    let got = in_process(&node, |mut p| async move {
+        let me = p.pid();
+        let target = p.spawn(|_| async {});
+        let r = p.monitor(target);
+        wait_dead(p.node(), target).await;
+        p.send(me, atom("after"));
+        // The DOWN (or nothing, had the target died before the monitor) is taken in with it.
+        let after = p.receive_if(|t| t.is_atom("after"), None).await;
+        let before = p.mailbox_len();
+        p.demonitor_flush(r);
+        let left = p.receive_timeout(Duration::ZERO).await;
+        (after, before, left, p.mailbox_len())
+    })
+    .await;
+    assert!(got.0.is_some());
+    assert_eq!(got.1, 1, "the DOWN waits in the process's own queue");
+    assert_eq!(got.2, None, "flushed: {:?}", got.2);
+    assert_eq!(got.3, 0);
+}

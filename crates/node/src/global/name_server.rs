@@ -151,18 +151,18 @@ async fn serve(mut p: Process, shared: Arc<Shared>, hidden: bool) {
             loop {
                 let next = lock(&shared.inbox).pop_front();
                 let Some(input) = next else { break };
-                feed(&p, &shared, &mut pending, input);
+                feed(&mut p, &shared, &mut pending, input);
             }
             continue;
         }
-        if let Some(input) = classify(&p, &mut pending, m) {
-            feed(&p, &shared, &mut pending, input);
+        if let Some(input) = classify(&mut p, &mut pending, m) {
+            feed(&mut p, &shared, &mut pending, input);
         }
     }
 }
 
 /// What a message in the server's mailbox means to the core (`None`: our own bookkeeping).
-fn classify(p: &Process, pending: &mut Pending, m: Term) -> Option<Input> {
+fn classify(p: &mut Process, pending: &mut Pending, m: Term) -> Option<Input> {
     match m.as_tuple() {
         Some([Term::Atom(t), Term::Atom(n)]) if t.as_str() == "nodeup" => {
             return Some(Input::NodeUp {
@@ -212,14 +212,14 @@ fn classify(p: &Process, pending: &mut Pending, m: Term) -> Option<Input> {
     Some(Input::Message(m))
 }
 
-fn feed(p: &Process, shared: &Arc<Shared>, pending: &mut Pending, input: Input) {
+fn feed(p: &mut Process, shared: &Arc<Shared>, pending: &mut Pending, input: Input) {
     let actions = shared.core().handle(input);
     for a in actions {
         perform(p, shared, pending, a);
     }
 }
 
-fn perform(p: &Process, shared: &Arc<Shared>, pending: &mut Pending, a: Action) {
+fn perform(p: &mut Process, shared: &Arc<Shared>, pending: &mut Pending, a: Action) {
     let node = p.node();
     match a {
         // Protocol traffic only ever goes to nodes connected now: global dials explicitly
