@@ -123,7 +123,7 @@ impl Process {
     /// `demonitor(Ref, [flush])`: also removes a DOWN for `r` already in the mailbox.
     pub fn demonitor_flush(&mut self, r: Ref) -> bool {
         let active = self.node.demonitor(&self.cell, r, true);
-        if let Some(private) = &mut self.receiving.private {
+        if let Some(private) = self.receiving.private() {
             private.remove_all(|m| is_down_for(m, r));
         }
         active
@@ -141,8 +141,7 @@ impl Process {
 
     /// Number of messages waiting (`process_info(self(), message_queue_len)`).
     pub fn mailbox_len(&self) -> usize {
-        let private = self.receiving.private.as_ref().map_or(0, |m| m.len());
-        private + self.cell.lock().mailbox.len()
+        self.receiving.private_len() + self.cell.lock().mailbox.len()
     }
 }
 

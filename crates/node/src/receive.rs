@@ -93,15 +93,33 @@ pub(crate) type AfterTimer = Pin<Box<Sleep>>;
 /// A pending selective receive. Hand-written (not an `async fn`) because it is what every idle
 /// process is parked in: it holds only the cell reference, the pattern, the save position, the
 /// timeout and a reference to the process's timer, keeping the whole process task small.
-/// What a process keeps from one receive to the next; one field of `Process`, so that a
-/// `Receive` holds one reference for both (an idle process's future is its memory).
+/// What a process keeps from one receive to the next: boxed, and only once it is needed, so
+/// that a process idle in its first receive pays one pointer for it (an idle process's task
+/// future is its memory, allocated in steps of 128 bytes: 8 more went over a step).
 #[derive(Default)]
-pub(crate) struct Receiving {
+pub(crate) struct Receiving(Option<Box<Kept>>);
+
+#[derive(Default)]
+struct Kept {
     /// The timer of receives with a timeout, kept from one to the next.
-    pub(crate) after: Option<AfterTimer>,
-    /// Messages taken in from the cell's mailbox and not received yet (see `mailbox.rs`);
-    /// boxed, so that a process that never received anything pays one pointer for it.
-    pub(crate) private: Option<Box<Mailbox>>,
+    after: Option<AfterTimer>,
+    /// Messages taken in from the cell's mailbox and not received yet (see `mailbox.rs`).
+    private: Mailbox,
+}
+
+impl Receiving {
+    fn kept(&mut self) -> &mut Kept {
+        self.0.get_or_insert_with(Box::default)
+    }
+
+    /// The messages taken in and not received yet, if any were ever taken in.
+    pub(crate) fn private(&mut self) -> Option<&mut Mailbox> {
+        self.0.as_mut().map(|k| &mut k.private)
+    }
+
+    pub(crate) fn private_len(&self) -> usize {
+        self.0.as_ref().map_or(0, |k| k.private.len())
+    }
 }
 
 struct Receive<'a, F> {
@@ -130,7 +148,7 @@ where
             // What was taken in already, without a lock; then whatever arrived since, all of
             // it at once. The waker is set under the same lock that saw the cell empty, so no
             // arrival is missed.
-            if let Some(private) = &mut this.kept.private {
+            if let Some(private) = this.kept.private() {
                 if let Some(found) = private.scan(&mut this.save, &mut this.select) {
                     return Poll::Ready(Some(found));
                 }
@@ -146,24 +164,21 @@ where
                 }
                 break;
             }
-            let private = this.kept.private.get_or_insert_with(Box::default);
-            private.take_all_from(&mut inner.mailbox);
+            this.kept.kept().private.take_all_from(&mut inner.mailbox);
         }
         let Some(d) = this.timeout else {
             return Poll::Pending;
         };
         let deadline = *this.deadline.get_or_insert_with(|| Instant::now() + d);
-        let timer = match &mut this.kept.after {
+        let after = &mut this.kept.kept().after;
+        let timer = match after {
             Some(t) => {
                 if t.deadline() > deadline {
                     t.as_mut().reset(deadline);
                 }
                 t
             }
-            None => this
-                .kept
-                .after
-                .insert(Box::pin(tokio::time::sleep_until(deadline))),
+            None => after.insert(Box::pin(tokio::time::sleep_until(deadline))),
         };
         // The timer is set for this deadline or an earlier one.
         while timer.as_mut().poll(cx).is_ready() {
@@ -198,7 +213,13 @@ mod tests {
                 });
                 let got = p.receive_timeout(Duration::from_secs(60)).await;
                 assert!(got.is_some());
-                deadlines.push(p.receiving.after.as_ref().map(|t| t.deadline()));
+                deadlines.push(
+                    p.receiving
+                        .0
+                        .as_ref()
+                        .and_then(|k| k.after.as_ref())
+                        .map(|t| t.deadline()),
+                );
             }
             let _ = tx.send(deadlines);
         });
