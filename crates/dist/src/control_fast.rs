@@ -18,9 +18,8 @@ use etf::tag::{
 use etf::{Atom, Pid, Ref};
 
 /// The control tuple at `at` in `body`, when it is one of the traffic's shapes, pushed onto
-/// `out` as a message without its payload, and the offset just after it; `refs` are the
-/// distribution header's atoms. Each message is built where it stays (a `ControlMessage`
-/// returned and then pushed was a 200-byte copy per message).
+/// `out` as a message without its payload (which the caller decodes into it where it lies),
+/// and the offset just after it; `refs` are the distribution header's atoms.
 #[inline(always)]
 pub(crate) fn traffic_onto(
     body: &[u8],
@@ -40,48 +39,39 @@ pub(crate) fn traffic_onto(
         (2, 3) => {
             r.atom(refs)?;
             let to = r.pid(refs)?;
-            push(out, ControlMessage::Send { to, token: None });
+            out.push(Message::new(ControlMessage::Send { to, token: None }, None));
         }
         (6, 4) => {
             let from = r.pid(refs)?;
             r.atom(refs)?;
             let to = r.atom(refs)?;
             let token = None;
-            push(out, ControlMessage::RegSend { from, to, token });
+            out.push(Message::new(
+                ControlMessage::RegSend { from, to, token },
+                None,
+            ));
         }
         (22, 3) => {
             let from = r.pid(refs)?;
             let to = r.pid(refs)?;
             let token = None;
-            push(out, ControlMessage::SendSender { from, to, token });
+            out.push(Message::new(
+                ControlMessage::SendSender { from, to, token },
+                None,
+            ));
         }
         (33, 3) => {
             let from = r.pid(refs)?;
             let alias = r.reference(refs)?;
             let token = None;
-            push(out, ControlMessage::AliasSend { from, alias, token });
+            out.push(Message::new(
+                ControlMessage::AliasSend { from, alias, token },
+                None,
+            ));
         }
         _ => return None,
     }
     Some(r.pos)
-}
-
-/// Pushes a message without payload onto `out`, its fields stored straight into the new slot.
-/// `Vec::push` took the 200-byte `Message` by reference, a copy of what had just been stored
-/// (a store-forwarding stall, a tenth of a receiving node's time).
-#[inline(always)]
-fn push(out: &mut Vec<Message>, control: ControlMessage) {
-    out.reserve(1);
-    let len = out.len();
-    // SAFETY: `reserve(1)` left room for one more element; the length covers it only once
-    // it is written.
-    unsafe {
-        out.as_mut_ptr().add(len).write(Message {
-            control,
-            payload: None,
-        });
-        out.set_len(len + 1);
-    }
 }
 
 struct Reader<'a> {
