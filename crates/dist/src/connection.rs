@@ -8,11 +8,12 @@ use crate::busy_wait::BusyWait;
 use crate::control::{self, ControlError, ControlMessage, Message};
 use crate::frame::{self, FrameAt, FrameError};
 use crate::handshake::{elixir_atom, Outcome};
+use crate::low_water::{self, LowWater};
 use crate::outbox::Outbox;
 pub use crate::outbox::DEFAULT_BUSY_LIMIT;
 use bytes::{Bytes, BytesMut};
 use etf::{Atom, Term};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -366,6 +367,7 @@ async fn reader(
     // Boxed inside: 2048 slots, only touched by peers that send distribution headers.
     let mut atom_cache = AtomCache::default();
     let mut batch = Vec::new();
+    let mut low_water = LowWater::new(AsRef::<TcpStream>::as_ref(&rd).as_raw_fd());
     'outer: loop {
         // Everything the last read completed, handed over in batches; a bad packet ends the
         // connection after the good ones before it are delivered. The complete packets are
@@ -438,8 +440,9 @@ async fn reader(
                     shared.close(CloseReason::PeerClosed);
                     break;
                 }
-                Ok(_) => {
+                Ok(n) => {
                     shared.read_activity.store(true, Ordering::Relaxed);
+                    low_water.after_read(n);
                 }
                 Err(e) => {
                     shared.close(CloseReason::Io(e.to_string()));
@@ -447,6 +450,8 @@ async fn reader(
                 }
             },
             _ = until_closed(&mut shutdown) => break,
+            // Not woken for a while with the mark raised: read what waits below it.
+            _ = low_water::fallback(low_water.is_raised()) => low_water.lower(),
         }
     }
     events.event(Event::Closed {
@@ -1013,6 +1018,86 @@ mod tests {
         );
         let sizes = sink.sizes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         assert!(sizes.len() > 100, "handed over read by read: {sizes:?}");
+    }
+
+    /// A BEAM-like peer, one small segment per message, that outruns the reader: the reader
+    /// raises the socket's low-water mark (fewer wake-ups), and a last packet left below the
+    /// mark still arrives (the fallback lowers it again).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn small_segments_raise_the_low_water_mark_and_stragglers_still_arrive() {
+        use crate::control::ControlMessage;
+        use crate::low_water::{mark, MARK};
+        let (ours, mut theirs) = socket_pair().await;
+        theirs.set_nodelay(true).expect("nodelay");
+        let fd = ours.as_raw_fd();
+        let sink = Arc::new(Batches::default());
+        let (_h, r) = spawn(
+            ours,
+            shared().outcome,
+            BytesMut::new(),
+            7,
+            ConnectionConfig::default(),
+            sink.clone(),
+        );
+        r.start();
+        let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
+        let frame = move |i: i64| {
+            Message::new(ControlMessage::Send { to, token: None }, Some(Term::Int(i))).to_frame()
+        };
+        let writer = tokio::spawn(async move {
+            let mut sent = 0;
+            // Bursts of 2000 packets, each its own write, with pauses the reader reads in.
+            for _ in 0..20 {
+                for _ in 0..2000 {
+                    theirs.write_all(&frame(sent)).await.expect("write");
+                    sent += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(3)).await;
+            }
+            // The straggler: alone, far below the mark.
+            theirs.write_all(&frame(sent)).await.expect("write");
+            (theirs, sent + 1)
+        });
+        let raised = tokio::task::spawn_blocking(move || {
+            let t0 = std::time::Instant::now();
+            while t0.elapsed() < Duration::from_secs(5) {
+                if mark(fd) == Some(MARK as i32) {
+                    return true;
+                }
+                std::thread::yield_now();
+            }
+            false
+        });
+        assert!(raised.await.expect("watcher"), "the mark was raised");
+        let (_theirs, sent) = writer.await.expect("writer");
+        let all_in = async {
+            while (sink
+                .messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len() as i64)
+                < sent
+            {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), all_in)
+            .await
+            .expect("the straggler arrives below the raised mark");
+        let got = sink
+            .messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
+        assert_eq!(got as i64, sent);
+        let lowered = async {
+            while mark(fd) != Some(1) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(1), lowered)
+            .await
+            .expect("the mark is lowered once the stream stops");
     }
 
     #[tokio::test]

@@ -8,7 +8,8 @@
 //!   [`control`] (`ControlMessage`, `Message`).
 //! - tokio: [`handshake_io`] (`connect`, `accept`, with the 7 s per-step setup timeout),
 //!   [`connection`] (`spawn` -> `ConnectionHandle`, reader/writer/ticker tasks, `Event`s to an
-//!   `EventSink` called on the connection's own task, senders encoding into its outbox).
+//!   `EventSink` called on the connection's own task, senders encoding into its outbox;
+//!   `low_water`: fewer reader wake-ups for a peer that streams small segments).
 //! - [`net`]: `Net`, a table keyed by peer name: `connect`, `accept`/`serve`, `get`, `peers`;
 //!   at most one connection per peer.
 
@@ -23,6 +24,7 @@ pub mod frame;
 pub mod handshake;
 pub mod handshake_io;
 pub mod handshake_msg;
+mod low_water;
 pub mod net;
 mod outbox;
 
