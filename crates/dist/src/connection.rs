@@ -935,13 +935,13 @@ mod tests {
         ));
     }
 
-    #[tokio::test]
-    async fn packets_split_anywhere_across_reads_arrive_whole_and_in_order() {
-        use crate::atom_cache::{HeaderRefs, OutCache};
-        use crate::control::ControlMessage;
-        let (ours, mut theirs) = socket_pair().await;
-        // Each piece its own segment (Nagle would gather them).
+    /// A started reader on one end of a fresh socket pair, handing its batches to the
+    /// `Batches`; the other end, with Nagle off (each write its own segment), and the reader's
+    /// socket descriptor.
+    async fn reader_into_batches() -> (ConnectionHandle, TcpStream, Arc<Batches>, i32) {
+        let (ours, theirs) = socket_pair().await;
         theirs.set_nodelay(true).expect("nodelay");
+        let fd = ours.as_raw_fd();
         let sink = Arc::new(Batches::default());
         let (h, r) = spawn(
             ours,
@@ -952,6 +952,14 @@ mod tests {
             sink.clone(),
         );
         r.start();
+        (h, theirs, sink, fd)
+    }
+
+    #[tokio::test]
+    async fn packets_split_anywhere_across_reads_arrive_whole_and_in_order() {
+        use crate::atom_cache::{HeaderRefs, OutCache};
+        use crate::control::ControlMessage;
+        let (h, mut theirs, sink, _) = reader_into_batches().await;
         // Both kinds of packet, ticks, and now and then a packet larger than a read.
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let (mut cache, mut refs) = (OutCache::default(), HeaderRefs::default());
@@ -1027,19 +1035,7 @@ mod tests {
     async fn small_segments_raise_the_low_water_mark_and_stragglers_still_arrive() {
         use crate::control::ControlMessage;
         use crate::low_water::{mark, MARK};
-        let (ours, mut theirs) = socket_pair().await;
-        theirs.set_nodelay(true).expect("nodelay");
-        let fd = ours.as_raw_fd();
-        let sink = Arc::new(Batches::default());
-        let (_h, r) = spawn(
-            ours,
-            shared().outcome,
-            BytesMut::new(),
-            7,
-            ConnectionConfig::default(),
-            sink.clone(),
-        );
-        r.start();
+        let (_h, mut theirs, sink, fd) = reader_into_batches().await;
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let frame = move |i: i64| {
             Message::new(ControlMessage::Send { to, token: None }, Some(Term::Int(i))).to_frame()
