@@ -749,23 +749,14 @@ impl Message {
     /// resolved through the header. Error offsets count from the start of `body`.
     pub fn decode_with_header(body: Bytes, cache: &mut AtomCache) -> Result<Message, ControlError> {
         let mut one = Vec::with_capacity(1);
-        Self::decode_with_header_onto(body, cache, &mut one)?;
+        Self::decode_with_header_in(&body, 0..body.len(), cache, &mut one)?;
         Ok(one.pop().expect("decoded one message"))
     }
 
-    /// `decode_with_header`, onto the end of `out` (unchanged on error), as `decode_onto`.
-    pub fn decode_with_header_onto(
-        body: Bytes,
-        cache: &mut AtomCache,
-        out: &mut Vec<Message>,
-    ) -> Result<(), ControlError> {
-        Self::decode_with_header_in(&body, 0..body.len(), cache, out)
-    }
-
-    /// `decode_with_header_onto` for the packet whose body is `chunk[body]`: a connection
-    /// decodes all the packets of a read out of one buffer (a `Bytes` per packet cost two
-    /// atomic operations per message). Error offsets count from the start of the body; the
-    /// payload's `Bytes` are slices of `chunk`.
+    /// `decode_with_header` for the packet whose body is `chunk[body]`, onto the end of `out`
+    /// (unchanged on error), as `decode_onto`: a connection decodes all the packets of a read
+    /// out of one buffer (a `Bytes` per packet cost two atomic operations per message). Error
+    /// offsets count from the start of the body; the payload's `Bytes` are slices of `chunk`.
     pub fn decode_with_header_in(
         chunk: &Bytes,
         body: Range<usize>,

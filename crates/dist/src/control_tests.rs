@@ -608,7 +608,8 @@ proptest! {
         let mut out = vec![before.clone()];
         let (want, got) = if header {
             let want = Message::decode_with_header(body.clone(), &mut AtomCache::default());
-            (want, Message::decode_with_header_onto(body, &mut AtomCache::default(), &mut out))
+            let whole = 0..body.len();
+            (want, Message::decode_with_header_in(&body, whole, &mut AtomCache::default(), &mut out))
         } else {
             (decode_owned(body.clone()), Message::decode_onto(body, &mut out))
         };
