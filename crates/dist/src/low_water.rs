@@ -62,14 +62,21 @@ impl LowWater {
         let Some(now) = sys::received(self.fd) else {
             return;
         };
-        if let Some((bytes, segs)) = self.last {
+        if self.small_segments_since_last(now) && sys::set_mark(self.fd, MARK) {
+            self.raised = true;
+        }
+    }
+
+    /// Whether the data segments received since the last sample (`now`: bytes and data
+    /// segments received so far) average under `SMALL_SEGMENT`; `now` becomes the sample.
+    fn small_segments_since_last(&mut self, now: (u64, u32)) -> bool {
+        let small = self.last.is_some_and(|(bytes, segs)| {
             let bytes = now.0.wrapping_sub(bytes);
             let segs = u64::from(now.1.wrapping_sub(segs));
-            if segs > 0 && bytes / segs < SMALL_SEGMENT && sys::set_mark(self.fd, MARK) {
-                self.raised = true;
-            }
-        }
+            segs > 0 && bytes / segs < SMALL_SEGMENT
+        });
         self.last = Some(now);
+        small
     }
 
     /// Back to waking on every byte (the reader was not woken for `FALLBACK`).
@@ -223,23 +230,55 @@ mod tests {
     }
 
     #[test]
-    fn small_segments_raise_the_mark_and_lowering_restores_it() {
+    fn the_average_segment_since_the_last_sample_decides() {
+        let small = SMALL_SEGMENT;
+        let mut lw = LowWater::new(-1);
+        assert!(
+            !lw.small_segments_since_last((0, 0)),
+            "the first sample only records"
+        );
+        assert!(
+            lw.small_segments_since_last((100 * 400, 100)),
+            "400 B per segment"
+        );
+        let (b, s) = (100 * 400 + 10 * 2 * small, 110);
+        assert!(
+            !lw.small_segments_since_last((b, s)),
+            "twice the limit per segment"
+        );
+        assert!(!lw.small_segments_since_last((b, s)), "nothing new arrived");
+        assert!(
+            lw.small_segments_since_last((b + small - 1, s + 1)),
+            "just under"
+        );
+        let (b, s) = (b + small - 1, s + 1);
+        assert!(
+            !lw.small_segments_since_last((b + small, s + 1)),
+            "the limit is not under it"
+        );
+        // The kernel's counters wrap.
+        let mut lw = LowWater::new(-1);
+        lw.small_segments_since_last((u64::MAX - 99, u32::MAX));
+        assert!(lw.small_segments_since_last((400, 4)));
+    }
+
+    #[test]
+    fn the_mark_is_set_read_back_and_lowered_on_a_real_socket() {
         let (mut a, mut b) = pair();
-        let mut lw = LowWater::new(b.as_raw_fd());
-        assert_eq!(mark(b.as_raw_fd()), Some(1));
-        // The first large read only takes a sample; the second sees the 64-byte writes (the
-        // kernel gathers some of them: about 1-2 KB per segment).
-        for _ in 0..2 {
-            let n = burst(&mut a, &mut b, 64, 40 * 1024);
-            eprintln!("DEBUG {:?}", sys::received(b.as_raw_fd()));
-            lw.after_read(n);
-        }
-        assert!(lw.is_raised());
-        assert_eq!(mark(b.as_raw_fd()), Some(MARK as i32));
-        // A read below the mark (the stream thinned out) lowers it.
-        lw.after_read(100);
+        let fd = b.as_raw_fd();
+        assert_eq!(mark(fd), Some(1));
+        let before = sys::received(fd).expect("TCP_INFO");
+        burst(&mut a, &mut b, 1000, 10_000);
+        let after = sys::received(fd).expect("TCP_INFO");
+        assert_eq!(after.0 - before.0, 10_000, "bytes received");
+        assert!(after.1 > before.1, "data segments counted");
+        let mut lw = LowWater::new(fd);
+        assert!(sys::set_mark(fd, MARK));
+        lw.raised = true;
+        assert_eq!(mark(fd), Some(MARK as i32));
+        lw.lower();
         assert!(!lw.is_raised());
-        assert_eq!(mark(b.as_raw_fd()), Some(1));
+        assert_eq!(mark(fd), Some(1));
     }
 
     #[test]
@@ -252,7 +291,7 @@ mod tests {
         }
         assert!(!lw.is_raised(), "40 KB writes are not per-message segments");
         for _ in 0..3 {
-            let n = burst(&mut a, &mut b, 64, 8 * 1024);
+            let n = burst(&mut a, &mut b, 64, RAISE_AFTER / 2);
             lw.after_read(n);
         }
         assert!(!lw.is_raised(), "reads that keep up need no mark");
