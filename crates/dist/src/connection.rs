@@ -880,17 +880,8 @@ mod tests {
     #[tokio::test]
     async fn the_reader_hands_over_a_reads_messages_in_order_in_bounded_batches() {
         use crate::control::ControlMessage;
-        let (ours, mut theirs) = socket_pair().await;
-        let sink = Arc::new(Batches::default());
-        let (h, r) = spawn(
-            ours,
-            shared().outcome,
-            BytesMut::new(),
-            7,
-            ConnectionConfig::default(),
-            sink.clone(),
-        );
-        // 600 packets and then a malformed one, in one write.
+        let (h, r, mut theirs, sink, _) = reader_into_batches().await;
+        // 600 packets and then a malformed one, in one write, before the reader starts.
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let mut bytes = BytesMut::new();
         for i in 0..600 {
@@ -935,10 +926,10 @@ mod tests {
         ));
     }
 
-    /// A started reader on one end of a fresh socket pair, handing its batches to the
-    /// `Batches`; the other end, with Nagle off (each write its own segment), and the reader's
-    /// socket descriptor.
-    async fn reader_into_batches() -> (ConnectionHandle, TcpStream, Arc<Batches>, i32) {
+    /// A connection on one end of a fresh socket pair, its reader (not started) handing its
+    /// batches to the `Batches`; the other end, with Nagle off (each write its own segment),
+    /// and the reader's socket descriptor.
+    async fn reader_into_batches() -> (ConnectionHandle, Reader, TcpStream, Arc<Batches>, i32) {
         let (ours, theirs) = socket_pair().await;
         theirs.set_nodelay(true).expect("nodelay");
         let fd = ours.as_raw_fd();
@@ -951,15 +942,15 @@ mod tests {
             ConnectionConfig::default(),
             sink.clone(),
         );
-        r.start();
-        (h, theirs, sink, fd)
+        (h, r, theirs, sink, fd)
     }
 
     #[tokio::test]
     async fn packets_split_anywhere_across_reads_arrive_whole_and_in_order() {
         use crate::atom_cache::{HeaderRefs, OutCache};
         use crate::control::ControlMessage;
-        let (h, mut theirs, sink, _) = reader_into_batches().await;
+        let (h, r, mut theirs, sink, _) = reader_into_batches().await;
+        r.start();
         // Both kinds of packet, ticks, and now and then a packet larger than a read.
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let (mut cache, mut refs) = (OutCache::default(), HeaderRefs::default());
@@ -1035,37 +1026,55 @@ mod tests {
     async fn small_segments_raise_the_low_water_mark_and_stragglers_still_arrive() {
         use crate::control::ControlMessage;
         use crate::low_water::{mark, MARK};
-        let (_h, mut theirs, sink, fd) = reader_into_batches().await;
+        let (_h, r, theirs, sink, fd) = reader_into_batches().await;
+        r.start();
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let frame = move |i: i64| {
             Message::new(ControlMessage::Send { to, token: None }, Some(Term::Int(i))).to_frame()
         };
-        let writer = tokio::spawn(async move {
-            let mut sent = 0;
-            // Bursts of 2000 packets, each its own write, with pauses the reader reads in.
-            for _ in 0..20 {
+        // A writer thread streams bursts of 2000 packets, each its own write, until the mark is
+        // seen raised (or 10 s pass) and for five bursts more; then, after a pause, the
+        // straggler: alone, far below the mark. What waits below a raised mark is read once a
+        // read below the mark lowers it or, failing that, the fallback does (without the
+        // fallback this test times out in about one run in three).
+        let raised = Arc::new(AtomicBool::new(false));
+        let mut theirs = theirs.into_std().expect("std stream");
+        theirs.set_nonblocking(false).expect("blocking");
+        let seen = raised.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let t0 = std::time::Instant::now();
+            let (mut sent, mut more) = (0, 5);
+            while more > 0 && t0.elapsed() < Duration::from_secs(10) {
                 for _ in 0..2000 {
-                    theirs.write_all(&frame(sent)).await.expect("write");
+                    theirs.write_all(&frame(sent)).expect("write");
                     sent += 1;
                 }
-                tokio::time::sleep(Duration::from_millis(3)).await;
+                std::thread::sleep(Duration::from_millis(2));
+                if seen.load(Ordering::Relaxed) {
+                    more -= 1;
+                }
             }
-            // The straggler: alone, far below the mark.
-            theirs.write_all(&frame(sent)).await.expect("write");
+            std::thread::sleep(Duration::from_millis(20));
+            theirs.write_all(&frame(sent)).expect("write");
             (theirs, sent + 1)
         });
-        let raised = tokio::task::spawn_blocking(move || {
+        let watcher = raised.clone();
+        let raised_seen = tokio::task::spawn_blocking(move || {
             let t0 = std::time::Instant::now();
-            while t0.elapsed() < Duration::from_secs(5) {
+            while t0.elapsed() < Duration::from_secs(10) {
                 if mark(fd) == Some(MARK as i32) {
+                    watcher.store(true, Ordering::Relaxed);
                     return true;
                 }
                 std::thread::yield_now();
             }
             false
         });
-        assert!(raised.await.expect("watcher"), "the mark was raised");
-        let (_theirs, sent) = writer.await.expect("writer");
+        assert!(raised_seen.await.expect("watcher"), "the mark was raised");
+        let (_theirs, sent) = tokio::task::spawn_blocking(move || writer.join().expect("writer"))
+            .await
+            .expect("join");
         let all_in = async {
             while (sink
                 .messages
