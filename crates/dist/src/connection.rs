@@ -861,6 +861,25 @@ mod tests {
         closed: Mutex<Option<CloseReason>>,
     }
 
+    impl Batches {
+        fn received(&self) -> usize {
+            self.messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len()
+        }
+
+        /// Waits until `n` messages were handed over, at most `limit`; whether they were.
+        async fn until_received(&self, n: usize, limit: Duration) -> bool {
+            let all_in = async {
+                while self.received() < n {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            };
+            tokio::time::timeout(limit, all_in).await.is_ok()
+        }
+    }
+
     impl EventSink for Batches {
         fn event(&self, ev: Event) {
             if let Event::Closed { reason, .. } = ev {
@@ -994,20 +1013,11 @@ mod tests {
             at = end;
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let all_in = async {
-            while sink
-                .messages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .len()
-                < want.len()
-            {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(10), all_in)
-            .await
-            .expect("every packet arrives");
+        assert!(
+            sink.until_received(want.len(), Duration::from_secs(10))
+                .await,
+            "every packet arrives"
+        );
         let got = std::mem::take(&mut *sink.messages.lock().unwrap_or_else(|e| e.into_inner()));
         assert!(got == want, "every message whole and in order");
         assert!(
@@ -1029,8 +1039,12 @@ mod tests {
         let (_h, r, theirs, sink, fd) = reader_into_batches().await;
         r.start();
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
-        let frame = move |i: i64| {
-            Message::new(ControlMessage::Send { to, token: None }, Some(Term::Int(i))).to_frame()
+        let frame = move |i: usize| {
+            Message::new(
+                ControlMessage::Send { to, token: None },
+                Some(Term::Int(i as i64)),
+            )
+            .to_frame()
         };
         // A writer thread streams bursts of 2000 packets, each its own write, until the mark is
         // seen raised (or 10 s pass) and for five bursts more; then, after a pause, the
@@ -1075,26 +1089,11 @@ mod tests {
         let (_theirs, sent) = tokio::task::spawn_blocking(move || writer.join().expect("writer"))
             .await
             .expect("join");
-        let all_in = async {
-            while (sink
-                .messages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .len() as i64)
-                < sent
-            {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(5), all_in)
-            .await
-            .expect("the straggler arrives below the raised mark");
-        let got = sink
-            .messages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len();
-        assert_eq!(got as i64, sent);
+        assert!(
+            sink.until_received(sent, Duration::from_secs(5)).await,
+            "the straggler arrives below the raised mark"
+        );
+        assert_eq!(sink.received(), sent);
         let lowered = async {
             while mark(fd) != Some(1) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
