@@ -150,6 +150,9 @@ fn run_all(
                 eprintln!("[bench] {} {tag}: {step} ...", pairing.id());
             };
             let values = pairing::run_once(&ctx, &mut progress)?;
+            // Each run's own figures, so a drift or an outlier behind a median can be seen.
+            let figures: Vec<String> = values.iter().map(|(k, x)| format!("{k}={x:.1}")).collect();
+            eprintln!("[bench] {} {tag}: {}", pairing.id(), figures.join(" "));
             results.pairings.entry(pairing).or_default().push(values);
         }
     }
