@@ -56,17 +56,19 @@ impl Node {
         }
     }
 
-    pub(crate) fn route_alias(&self, from: Pid, alias: Ref, msg: Term) {
+    /// Returns whether the connection it went onto is busy now (never for a local alias).
+    pub(crate) fn route_alias(&self, from: Pid, alias: Ref, msg: Term) -> bool {
         if alias.node == self.name() {
             self.deliver_alias(alias, msg);
+            false
         } else {
-            self.remote().alias_send(from, alias, msg);
+            self.remote().alias_send(from, alias, msg)
         }
     }
 
     /// Send to an alias (local or remote) from outside any process.
     pub fn send_alias(&self, alias: Ref, msg: impl Into<Term>) {
-        self.route_alias(self.system_pid(), alias, msg.into());
+        let _busy = self.route_alias(self.system_pid(), alias, msg.into());
     }
 }
 
@@ -89,6 +91,7 @@ impl Process {
 
     /// `Alias ! Msg` (`erlang:send(Alias, Msg)`), local or remote.
     pub fn send_alias(&self, alias: Ref, msg: impl Into<Term>) {
-        self.node.route_alias(self.pid(), alias, msg.into());
+        let busy = self.node.route_alias(self.pid(), alias, msg.into());
+        self.note_busy(busy, alias.node);
     }
 }

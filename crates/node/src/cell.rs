@@ -7,7 +7,7 @@ use crate::mailbox::Mailbox;
 use crate::remote::MonitorTarget;
 use etf::{Atom, Pid, Ref, Term};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -16,6 +16,10 @@ pub(crate) struct ProcCell {
     /// Set (under the lock) when the process must die; the supervising wrapper checks it on
     /// every poll so an exit signal stops a process that is not in receive.
     killed: AtomicBool,
+    /// The node (its atom's index + 1) whose connection a remote send of this process last
+    /// found busy, 0 when none did since the process last looked (`Process::suspend_while_busy`).
+    /// Only the process itself writes it.
+    busy_on: AtomicU32,
     inner: Mutex<Inner>,
 }
 
@@ -88,10 +92,31 @@ impl Inner {
 }
 
 impl ProcCell {
+    /// A remote send of this process found the connection to `node` busy (BEAM would
+    /// suspend it on that send).
+    pub(crate) fn sent_into_busy(&self, node: Atom) {
+        self.busy_on.store(node.index() + 1, Ordering::Relaxed);
+    }
+
+    /// Whether a send found a busy connection since the last `take_busy`: `Some(true)` if it
+    /// was the one to `node` (taken: the caller looks at that connection now), `Some(false)`
+    /// if another, `None` if none.
+    pub(crate) fn take_busy(&self, node: Atom) -> Option<bool> {
+        match self.busy_on.load(Ordering::Relaxed) {
+            0 => None,
+            n if n == node.index() + 1 => {
+                self.busy_on.store(0, Ordering::Relaxed);
+                Some(true)
+            }
+            _ => Some(false),
+        }
+    }
+
     pub(crate) fn new(pid: Pid) -> ProcCell {
         ProcCell {
             pid,
             killed: AtomicBool::new(false),
+            busy_on: AtomicU32::new(0),
             inner: Mutex::new(Inner {
                 alive: true,
                 trap_exit: false,

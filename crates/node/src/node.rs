@@ -150,22 +150,25 @@ impl Node {
         }
     }
 
-    /// Route a message from `from` to `to`: local mailbox or the `Remote`.
-    pub(crate) fn route(&self, from: Pid, to: Pid, msg: Term) {
+    /// Route a message from `from` to `to`: local mailbox or the `Remote`. Returns whether
+    /// the connection it went onto is busy now (never for a local one; see `Remote`).
+    pub(crate) fn route(&self, from: Pid, to: Pid, msg: Term) -> bool {
         if self.is_local(to) {
             self.deliver_local(to, msg);
+            false
         } else {
-            self.remote().send(from, to, msg);
+            self.remote().send(from, to, msg)
         }
     }
 
     /// `route` of a message the sender keeps: a local receiver gets a copy, a remote one is
     /// sent an encoding of `msg` itself.
-    pub(crate) fn route_ref(&self, from: Pid, to: Pid, msg: &Term) {
+    pub(crate) fn route_ref(&self, from: Pid, to: Pid, msg: &Term) -> bool {
         if self.is_local(to) {
             self.deliver_local(to, msg.clone());
+            false
         } else {
-            self.remote().send_ref(from, to, msg);
+            self.remote().send_ref(from, to, msg)
         }
     }
 
@@ -185,12 +188,11 @@ impl Node {
         name: Atom,
         node: Atom,
         msg: &Term,
-    ) -> Result<(), SendError> {
+    ) -> Result<bool, SendError> {
         if node == self.inner.name {
-            self.route_name(name, msg.clone())
+            self.route_name(name, msg.clone()).map(|()| false)
         } else {
-            self.remote().reg_send_ref(from, node, name, msg);
-            Ok(())
+            Ok(self.remote().reg_send_ref(from, node, name, msg))
         }
     }
 
@@ -200,18 +202,17 @@ impl Node {
         name: Atom,
         node: Atom,
         msg: Term,
-    ) -> Result<(), SendError> {
+    ) -> Result<bool, SendError> {
         if node == self.inner.name {
-            self.route_name(name, msg)
+            self.route_name(name, msg).map(|()| false)
         } else {
-            self.remote().reg_send(from, node, name, msg);
-            Ok(())
+            Ok(self.remote().reg_send(from, node, name, msg))
         }
     }
 
     /// Send from outside any process (sender: [`Node::system_pid`]).
     pub fn send(&self, to: Pid, msg: impl Into<Term>) {
-        self.route(self.system_pid(), to, msg.into());
+        let _busy = self.route(self.system_pid(), to, msg.into());
     }
 
     /// Send to a local registered name from outside any process.
@@ -222,6 +223,7 @@ impl Node {
     /// Send to `{Name, Node}` from outside any process. Remote sends never fail here.
     pub fn send_to(&self, name: Atom, node: Atom, msg: impl Into<Term>) -> Result<(), SendError> {
         self.route_to(self.system_pid(), name, node, msg.into())
+            .map(|_busy| ())
     }
 
     /// [`Process::suspend_while_busy`](crate::Process::suspend_while_busy), for senders

@@ -41,14 +41,16 @@ impl Process {
 
     /// `To ! Msg`. Never fails: a message to a dead process is dropped, as in Erlang.
     pub fn send(&self, to: Pid, msg: impl Into<Term>) {
-        self.node.route(self.pid(), to, msg.into());
+        let busy = self.node.route(self.pid(), to, msg.into());
+        self.note_busy(busy, to.node);
     }
 
     /// `To ! Msg` for a message this process goes on using, as a notification sent to every
     /// subscriber: a local receiver gets its own copy (as BEAM copies a message into the
     /// receiver's heap), a remote one is sent an encoding of `msg` itself, with no copy made.
     pub fn send_ref(&self, to: Pid, msg: &Term) {
-        self.node.route_ref(self.pid(), to, msg);
+        let busy = self.node.route_ref(self.pid(), to, msg);
+        self.note_busy(busy, to.node);
     }
 
     /// `Name ! Msg` to a local registered name (`badarg` in Erlang if unregistered).
@@ -58,21 +60,37 @@ impl Process {
 
     /// `{Name, Node} ! Msg`. Local when `node` is this node; remote sends never fail.
     pub fn send_to(&self, name: Atom, node: Atom, msg: impl Into<Term>) -> Result<(), SendError> {
-        self.node.route_to(self.pid(), name, node, msg.into())
+        let busy = self.node.route_to(self.pid(), name, node, msg.into())?;
+        self.note_busy(busy, node);
+        Ok(())
     }
 
     /// `{Name, Node} ! Msg` for a message this process goes on using (as `send_ref`).
     pub fn send_to_ref(&self, name: Atom, node: Atom, msg: &Term) -> Result<(), SendError> {
-        self.node.route_to_ref(self.pid(), name, node, msg)
+        let busy = self.node.route_to_ref(self.pid(), name, node, msg)?;
+        self.note_busy(busy, node);
+        Ok(())
     }
 
-    /// Suspends this process while the connection to `node` is busy, as BEAM suspends a
-    /// process that sends over a connection with `dist_buf_busy_limit` (1 MB) or more queued,
-    /// until it drains. Sends never block here (`send` is not async), so a process that may
-    /// produce messages faster than a peer takes them awaits this after sending; it ends at
-    /// once when the connection is not busy, or there is none.
+    /// Notes a send that found the connection to `node` busy, for `suspend_while_busy`.
+    #[inline]
+    pub(crate) fn note_busy(&self, busy: bool, node: Atom) {
+        if busy {
+            self.cell.sent_into_busy(node);
+        }
+    }
+
+    /// Suspends this process while the connection to `node` is busy, if one of its own sends
+    /// found it so: BEAM suspends a process whose send finds `dist_buf_busy_limit` (1 MB) or
+    /// more queued on the connection, until it drains, and only that process. Sends never
+    /// block here (`send` is not async), so a process that may produce messages faster than a
+    /// peer takes them awaits this after sending. It ends at once when none of this process's
+    /// sends found a busy connection since it last looked (without looking the connection up:
+    /// it runs after every send), and when the connection is no longer busy, or gone.
     pub async fn suspend_while_busy(&self, node: Atom) {
-        self.node.suspend_while_busy(node).await
+        if self.cell.take_busy(node).is_some() {
+            self.node.suspend_while_busy(node).await
+        }
     }
 
     /// `link(Pid)`. A pid that does not exist sends us an exit signal `noproc`.

@@ -47,23 +47,27 @@ impl MonitorTarget {
 /// Per-pair order: calls for one (from, to) pair arrive here in the order the local process made
 /// them and must reach the peer in that order.
 ///
+/// The message sends return whether the connection now has its busy limit or more queued, as
+/// BEAM's busy distribution port: BEAM suspends a sender whose send finds it so, and the
+/// runtime notes it for the sender's `Process::suspend_while_busy`.
+///
 /// Methods returning `Result` say whether the signal can be delivered at all: `Err(NoConnection)`
 /// makes the runtime produce `noconnection` at once (EXIT for a link, DOWN for a monitor). If a
 /// connection is lost later, the distribution layer calls `Node::connection_lost`.
 pub trait Remote: Send + Sync {
     /// SEND_SENDER (22). Undeliverable messages are dropped, as in Erlang.
-    fn send(&self, from: Pid, to: Pid, msg: Term);
+    fn send(&self, from: Pid, to: Pid, msg: Term) -> bool;
     /// `send` of a message the sender keeps (`Process::send_ref`): a distribution layer
     /// encodes it as it is, without a copy.
-    fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
+    fn send_ref(&self, from: Pid, to: Pid, msg: &Term) -> bool {
         self.send(from, to, msg.clone())
     }
     /// ALIAS_SEND (33) to a remote process alias (the alias ref names its node).
-    fn alias_send(&self, from: Pid, alias: Ref, msg: Term);
+    fn alias_send(&self, from: Pid, alias: Ref, msg: Term) -> bool;
     /// REG_SEND (6) to `name` on `node`.
-    fn reg_send(&self, from: Pid, node: Atom, name: Atom, msg: Term);
+    fn reg_send(&self, from: Pid, node: Atom, name: Atom, msg: Term) -> bool;
     /// `reg_send` of a message the sender keeps (see `send_ref`).
-    fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) {
+    fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) -> bool {
         self.reg_send(from, node, name, msg.clone())
     }
     /// LINK (1) from local `from` to remote `to`.
@@ -96,14 +100,17 @@ pub trait Remote: Send + Sync {
 pub struct NoRemote;
 
 impl Remote for NoRemote {
-    fn send(&self, _from: Pid, to: Pid, _msg: Term) {
+    fn send(&self, _from: Pid, to: Pid, _msg: Term) -> bool {
         tracing::debug!(?to, "no distribution: message to remote pid dropped");
+        false
     }
-    fn alias_send(&self, _from: Pid, alias: Ref, _msg: Term) {
+    fn alias_send(&self, _from: Pid, alias: Ref, _msg: Term) -> bool {
         tracing::debug!(?alias, "no distribution: message to remote alias dropped");
+        false
     }
-    fn reg_send(&self, _from: Pid, node: Atom, name: Atom, _msg: Term) {
+    fn reg_send(&self, _from: Pid, node: Atom, name: Atom, _msg: Term) -> bool {
         tracing::debug!(%node, %name, "no distribution: message to remote name dropped");
+        false
     }
     fn link(&self, _from: Pid, _to: Pid) -> Result<(), NoConnection> {
         Err(NoConnection)

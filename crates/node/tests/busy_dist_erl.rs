@@ -137,3 +137,54 @@ async fn a_sender_is_suspended_while_a_stopped_erl_reads_nothing_and_loses_nothi
     // erl runs again: the producer finishes and erl got everything, in order.
     finishes_with_everything(producer, &mut agent).await;
 }
+
+/// As in BEAM, only a process whose own send found the connection busy is suspended: another
+/// process passes `suspend_while_busy` at once while the producer has the connection to a
+/// stopped erl full, and is held there too once one of its own sends finds it so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_sender_that_found_the_connection_busy_is_suspended() {
+    let (_epmd, erl, ferl, mut agent, e) = with_sink().await;
+    assert!(ferl.connect(e).await, "ferl reaches erl");
+
+    signal(&erl, "-STOP");
+    let sent = Arc::new(AtomicU64::new(0));
+    let producer = producer(&ferl, e, sent.clone());
+    // Until the producer is held: its count stops moving.
+    let mut last = u64::MAX;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = sent.load(Ordering::Relaxed);
+        if now == last && now > 0 {
+            break;
+        }
+        last = now;
+    }
+    assert!(last < MESSAGES, "the producer was never suspended");
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    ferl.spawn(move |p: Process| async move {
+        // Nothing sent yet: not held, though the connection is busy.
+        p.suspend_while_busy(e).await;
+        let _ = tx.send("passed");
+        // A message to a name erl does not have (dropped there), onto the full connection.
+        let _ = p.send_to(ferl::Atom::new("nobody"), e, Term::atom("hello"));
+        p.suspend_while_busy(e).await;
+        let _ = tx.send("resumed");
+    });
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    let held = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
+    signal(&erl, "-CONT");
+    assert_eq!(first, Ok(Some("passed")), "held without having sent");
+    assert!(
+        held.is_err(),
+        "not held after its send found the connection busy"
+    );
+    let resumed = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await;
+    assert_eq!(
+        resumed,
+        Ok(Some("resumed")),
+        "held after erl drained the connection"
+    );
+
+    finishes_with_everything(producer, &mut agent).await;
+}

@@ -27,20 +27,23 @@ impl Loopback {
 }
 
 impl Remote for Loopback {
-    fn send(&self, _from: Pid, to: Pid, msg: Term) {
+    fn send(&self, _from: Pid, to: Pid, msg: Term) -> bool {
         if let Some(n) = self.peer() {
             n.deliver(to, msg);
         }
+        false
     }
-    fn alias_send(&self, _from: Pid, alias: Ref, msg: Term) {
+    fn alias_send(&self, _from: Pid, alias: Ref, msg: Term) -> bool {
         if let Some(n) = self.peer() {
             n.deliver_alias(alias, msg);
         }
+        false
     }
-    fn reg_send(&self, _from: Pid, _node: Atom, name: Atom, msg: Term) {
+    fn reg_send(&self, _from: Pid, _node: Atom, name: Atom, msg: Term) -> bool {
         if let Some(n) = self.peer() {
             n.deliver_reg(name, msg);
         }
+        false
     }
     fn link(&self, from: Pid, to: Pid) -> Result<(), NoConnection> {
         self.peer().ok_or(NoConnection)?.signal_link(from, to);

@@ -54,15 +54,17 @@ impl ReplyTo {
 
     /// `gen_server:reply(From, Reply)` from process `p`.
     pub fn reply(&self, p: &Process, reply: impl Into<Term>) {
-        self.reply_as(p.node(), p.pid(), reply.into());
+        let busy = self.reply_as(p.node(), p.pid(), reply.into());
+        p.note_busy(busy, self.pid.node);
     }
 
     /// `gen_server:reply(From, Reply)` from outside any process.
     pub fn reply_from_node(&self, node: &Node, reply: impl Into<Term>) {
-        self.reply_as(node, node.system_pid(), reply.into());
+        let _busy = self.reply_as(node, node.system_pid(), reply.into());
     }
 
-    pub(crate) fn reply_as(&self, node: &Node, sender: Pid, reply: Term) {
+    /// Returns whether the connection the reply went onto is busy now (see `Remote`).
+    pub(crate) fn reply_as(&self, node: &Node, sender: Pid, reply: Term) -> bool {
         let msg = Term::tuple(vec![self.tag.clone(), reply]);
         match self.alias() {
             Some(a) => node.route_alias(sender, a, msg),

@@ -92,15 +92,16 @@ impl DistRemote {
     }
 
     /// Routes one signal to `peer`: straight onto the connection when up (read lock only),
-    /// else into the pending queue, starting a connect if none is under way.
-    pub(crate) fn signal(&self, peer: Atom, s: Signal) {
+    /// else into the pending queue, starting a connect if none is under way. Returns whether
+    /// the connection (or the queue of one being set up) is busy now.
+    pub(crate) fn signal(&self, peer: Atom, s: Signal) -> bool {
         if let Some(Slot::Up(p)) = self.peers.read().get(&peer) {
             if p.is_up() {
                 p.send(s);
-                return;
+                return p.handle.is_busy();
             }
         }
-        self.signal_slow(peer, s);
+        self.signal_slow(peer, s)
     }
 
     /// Like `signal`, but never starts a connection (EXIT of a link, DEMONITOR: without a
@@ -112,31 +113,41 @@ impl DistRemote {
             _ if self.net.get(peer).is_some() => {}
             _ => return,
         }
-        self.signal_slow(peer, s);
+        let _busy = self.signal_slow(peer, s);
     }
 
     /// `signal` for a message the sender keeps: over a connection that is up, `encode` writes
     /// it from the sender's term; only a signal that has to wait (or dial) takes a copy of its
     /// own, made by `owned`.
-    fn signal_kept(&self, peer: Atom, encode: impl FnOnce(&Peer), owned: impl FnOnce() -> Signal) {
+    fn signal_kept(
+        &self,
+        peer: Atom,
+        encode: impl FnOnce(&Peer),
+        owned: impl FnOnce() -> Signal,
+    ) -> bool {
         if let Some(Slot::Up(p)) = self.peers.read().get(&peer) {
             if p.is_up() {
-                return encode(p);
+                encode(p);
+                return p.handle.is_busy();
             }
         }
-        self.signal_slow(peer, owned());
+        self.signal_slow(peer, owned())
     }
 
-    fn signal_slow(&self, peer: Atom, s: Signal) {
+    fn signal_slow(&self, peer: Atom, s: Signal) -> bool {
         if self.stopped.load(Ordering::Relaxed) {
-            return;
+            return false;
         }
         let mut map = self.peers.write();
         match map.get_mut(&peer) {
-            Some(Slot::Up(p)) if p.is_up() => return p.send(s),
+            Some(Slot::Up(p)) if p.is_up() => {
+                p.send(s);
+                return p.handle.is_busy();
+            }
             Some(Slot::Pending { queue, bytes, .. }) => {
                 *bytes += s.size_hint();
-                return queue.push(s);
+                queue.push(s);
+                return *bytes >= self.busy_limit;
             }
             _ => {}
         }
@@ -147,19 +158,21 @@ impl DistRemote {
             map.insert(peer, Slot::Up(p.clone()));
             drop(map);
             self.announce_up(peer, &p.handle);
-            return;
+            return p.handle.is_busy();
         }
         let (done, _) = watch::channel(None);
+        let bytes = s.size_hint();
         map.insert(
             peer,
             Slot::Pending {
-                bytes: s.size_hint(),
+                bytes,
                 queue: vec![s],
                 done,
             },
         );
         drop(map);
         self.spawn_connect(peer);
+        bytes >= self.busy_limit
     }
 
     /// Makes sure a connection to `peer` is up or coming (`monitor_node`, `Node.connect`).
@@ -348,11 +361,11 @@ fn wire_target(t: MonitorTarget) -> ProcRef {
 }
 
 impl Remote for DistRemote {
-    fn send(&self, from: Pid, to: Pid, msg: Term) {
-        self.signal(to.node, Signal::Send { from, to, msg });
+    fn send(&self, from: Pid, to: Pid, msg: Term) -> bool {
+        self.signal(to.node, Signal::Send { from, to, msg })
     }
 
-    fn send_ref(&self, from: Pid, to: Pid, msg: &Term) {
+    fn send_ref(&self, from: Pid, to: Pid, msg: &Term) -> bool {
         self.signal_kept(
             to.node,
             |p| p.send_ref(from, to, msg),
@@ -361,10 +374,10 @@ impl Remote for DistRemote {
                 to,
                 msg: msg.clone(),
             },
-        );
+        )
     }
 
-    fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) {
+    fn reg_send_ref(&self, from: Pid, node: Atom, name: Atom, msg: &Term) -> bool {
         self.signal_kept(
             node,
             |p| p.reg_send_ref(from, name, msg),
@@ -373,7 +386,7 @@ impl Remote for DistRemote {
                 name,
                 msg: msg.clone(),
             },
-        );
+        )
     }
 
     fn busy(&self, node: Atom) -> Option<BusyDistWait> {
@@ -394,12 +407,12 @@ impl Remote for DistRemote {
         }
     }
 
-    fn alias_send(&self, from: Pid, alias: Ref, msg: Term) {
-        self.signal(alias.node, Signal::AliasSend { from, alias, msg });
+    fn alias_send(&self, from: Pid, alias: Ref, msg: Term) -> bool {
+        self.signal(alias.node, Signal::AliasSend { from, alias, msg })
     }
 
-    fn reg_send(&self, from: Pid, node: Atom, name: Atom, msg: Term) {
-        self.signal(node, Signal::RegSend { from, name, msg });
+    fn reg_send(&self, from: Pid, node: Atom, name: Atom, msg: Term) -> bool {
+        self.signal(node, Signal::RegSend { from, name, msg })
     }
 
     fn link(&self, from: Pid, to: Pid) -> Result<(), NoConnection> {

@@ -270,7 +270,7 @@ impl DistRemote {
         args: Term,
     ) {
         let reply = |flags: i64, result: Term| {
-            self.signal(
+            let _busy = self.signal(
                 peer,
                 Signal::SpawnReply {
                     req_id,
@@ -278,7 +278,7 @@ impl DistRemote {
                     flags,
                     result,
                 },
-            )
+            );
         };
         let (Some(args), Some(opt_list)) = (args.as_list(), opts.as_list()) else {
             return reply(0, Term::atom("badarg"));

@@ -94,9 +94,9 @@ fn spawn_worker(node: &Node, to: Answer, m: Atom, f: Atom, a: Vec<Term>) {
             Err(Exception::Throw(t)) => t,
             Err(e) => super::RpcError::Exception(e).to_term(),
         };
-        match to {
+        let _busy = match to {
             Answer::Gen(from) => from.reply_as(&node, me, value),
             Answer::Rex(pid) => node.route(me, pid, Term::tuple(vec![Term::atom("rex"), value])),
-        }
+        };
     });
 }
