@@ -139,6 +139,9 @@ impl HeaderRefs {
     /// Appends `131 68` and the header for the references taken so far.
     pub fn write(&self, buf: &mut bytes::BytesMut) {
         use bytes::BufMut;
+        if self.write_short(buf) {
+            return;
+        }
         let n = self.refs.len();
         buf.put_slice(&[131, 68, n as u8]);
         if n == 0 {
@@ -168,6 +171,51 @@ impl HeaderRefs {
                 buf.put_slice(text);
             }
         }
+    }
+}
+
+/// Headers of up to this many references, none new, are built in a fixed-size array.
+const SHORT: usize = 16;
+
+impl HeaderRefs {
+    /// `write` for at most `SHORT` references that are all in the peer's cache already (a
+    /// stream of messages whose atoms it has seen): `131 68 N`, the flag nibbles (no LongAtoms
+    /// flag: no text follows) and one index byte per reference, stored straight into `buf`'s
+    /// spare capacity (the nibbles gathered in a register, not or-ed into bytes in memory,
+    /// which a copy then read back wider: a stall). False, with nothing written, when there
+    /// are more references or one is new.
+    #[inline]
+    fn write_short(&self, buf: &mut bytes::BytesMut) -> bool {
+        let n = self.refs.len();
+        if n > SHORT || self.refs.iter().any(|&(_, new)| new) {
+            return false;
+        }
+        // Nibble i at bit 4i of a little-endian word is the high or low half of byte i / 2.
+        let flags = self
+            .refs
+            .iter()
+            .enumerate()
+            .fold(0u64, |f, (i, &(slot, _))| {
+                f | ((slot / SEGMENT_SIZE) as u64) << (4 * i)
+            });
+        let flag_bytes = if n == 0 { 0 } else { n / 2 + 1 };
+        let len = 3 + flag_bytes + n;
+        buf.reserve(len);
+        let out = &mut buf.spare_capacity_mut()[..len];
+        out[0].write(131);
+        out[1].write(68);
+        out[2].write(n as u8);
+        let flags = flags.to_le_bytes();
+        for (k, to) in out[3..3 + flag_bytes].iter_mut().enumerate() {
+            // 16 references take 8 bytes of nibbles; the ninth holds only LongAtoms (0).
+            to.write(flags.get(k).copied().unwrap_or(0));
+        }
+        for (to, &(slot, _)) in out[3 + flag_bytes..].iter_mut().zip(&self.refs) {
+            to.write((slot % SEGMENT_SIZE) as u8);
+        }
+        // SAFETY: all `len` bytes were just written, into room `reserve` made.
+        unsafe { buf.set_len(buf.len() + len) };
+        true
     }
 }
 

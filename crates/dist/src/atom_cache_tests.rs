@@ -132,3 +132,44 @@ proptest! {
         }
     }
 }
+
+/// The writer lays headers out as the spec does, for 0 to 20 references (both sides of the
+/// fixed-size form's 16), new ones with their text and, the second time, cached ones.
+#[test]
+fn written_headers_follow_the_spec_layout() {
+    let mut all_cached = 0;
+    for n in 0..=20usize {
+        let atoms: Vec<Atom> = (0..n)
+            .map(|i| Atom::new(&format!("written_header_{n}_{i}")))
+            .collect();
+        let mut out = OutCache::default();
+        for round in 0..2 {
+            let mut refs = HeaderRefs::default();
+            for a in &atoms {
+                refs.index(&mut out, *a);
+            }
+            // Two atoms on one slot are new every time; the others only the first time.
+            let expect: Vec<(bool, u8, u8, &str)> = refs
+                .refs
+                .iter()
+                .zip(&atoms)
+                .map(|(&(slot, new), a)| {
+                    let (seg, idx) = (slot / SEGMENT_SIZE, slot % SEGMENT_SIZE);
+                    (new, seg as u8, idx as u8, a.as_str())
+                })
+                .collect();
+            if round == 1 && (1..=16).contains(&n) && expect.iter().all(|r| !r.0) {
+                all_cached += 1;
+            }
+            let mut buf = bytes::BytesMut::new();
+            refs.write(&mut buf);
+            let mut want = vec![131, 68];
+            want.extend(header(&expect, false));
+            assert_eq!(&buf[..], &want[..], "{n} references, round {round}");
+        }
+    }
+    assert!(
+        all_cached >= 12,
+        "only {all_cached} headers of cached references"
+    );
+}

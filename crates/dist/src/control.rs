@@ -12,6 +12,7 @@ use etf::tag::{
 use etf::view::{self, View};
 use etf::{Atom, DecodeError, Decoder, Pid, Ref, Term};
 use std::cell::{Cell, RefCell};
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -351,13 +352,15 @@ impl ControlMessage {
     }
 
     /// SEND, REG_SEND, SEND_SENDER, ALIAS_SEND (no trace token) as the control term after a
-    /// distribution header, into `out`, with its atoms as ATOM_CACHE_REFs taken in `refs`:
-    /// the length written, or `None` for any other message (nothing taken then).
+    /// distribution header, into `out` (at least `CTRL_MAX` bytes; `None`: only its atoms are
+    /// taken), with its atoms as ATOM_CACHE_REFs taken in `refs`: the length, or `None` for
+    /// any other message (nothing taken then). A second call with the same `refs` takes
+    /// nothing new: each atom is found where the first put it.
     fn traffic_cached(
         &self,
         cache: &mut OutCache,
         refs: &mut HeaderRefs,
-        out: &mut [u8; 96],
+        out: Option<&mut [MaybeUninit<u8>]>,
     ) -> Option<usize> {
         use ControlMessage::*;
         let mut w = CtrlWriter { out, n: 0 };
@@ -835,17 +838,25 @@ pub fn encode_parts_for(
     }
     framed(buf, |buf| {
         refs.clear();
-        let mut ctrl = [0u8; 96];
         let payload = payload_to_send(control, payload);
-        match control.traffic_cached(cache, refs, &mut ctrl) {
-            Some(n) => {
+        // The header lists the references and goes first: a first pass over the control
+        // message only takes its atoms', the second writes it.
+        match control.traffic_cached(cache, refs, None) {
+            Some(_) => {
                 // The payload's atoms are named by reference too, as erts does: the
                 // peer then finds them by index instead of by their text.
                 if let Some(p) = payload {
                     payload_refs(p, cache, refs);
                 }
                 refs.write(buf);
-                buf.put_slice(&ctrl[..n]);
+                buf.reserve(CTRL_MAX);
+                let out = &mut buf.spare_capacity_mut()[..CTRL_MAX];
+                let n = control
+                    .traffic_cached(cache, refs, Some(out))
+                    .expect("the same control message is traffic the second time");
+                // SAFETY: `traffic_cached` initialised the first `n` spare bytes, which
+                // `reserve` made room for.
+                unsafe { buf.set_len(buf.len() + n) };
                 if let Some(p) = payload {
                     etf::encode_dist_term_with_refs(p, refs.atoms(), buf);
                 }
@@ -950,17 +961,27 @@ fn framed(buf: &mut BytesMut, packet: impl FnOnce(&mut BytesMut)) {
 /// The empty atom `''` of SEND and REG_SEND, interned once.
 static EMPTY: LazyLock<Atom> = LazyLock::new(|| Atom::new(""));
 
-/// Writes a control term into a fixed buffer (the traffic's control terms are at most
-/// 4 + 2 * 15 + 3 + 2 + 20 bytes).
+/// The longest control term `traffic_cached` writes: 4 + 2 * 15 + 3 + 2 + 20 bytes, rounded up.
+const CTRL_MAX: usize = 64;
+
+/// Where `traffic_cached` writes a control term: nowhere (a pass that only takes its atoms'
+/// references), or straight into a packet's spare capacity, in pieces of a size known at
+/// compile time (plain stores, no copy of a staged buffer: its bytes, just written one or a
+/// few at a time, were read back wider, a stall the CPU cannot forward around).
 struct CtrlWriter<'a> {
-    out: &'a mut [u8; 96],
+    out: Option<&'a mut [MaybeUninit<u8>]>,
     n: usize,
 }
 
 impl CtrlWriter<'_> {
-    fn put(&mut self, b: &[u8]) {
-        self.out[self.n..self.n + b.len()].copy_from_slice(b);
-        self.n += b.len();
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, b: &[u8; N]) {
+        if let Some(out) = &mut self.out {
+            for (to, from) in out[self.n..self.n + N].iter_mut().zip(b) {
+                to.write(*from);
+            }
+        }
+        self.n += N;
     }
 }
 
