@@ -46,6 +46,47 @@ impl AtomCache {
     /// length in bytes.
     pub fn read_header(&mut self, body: &[u8], refs: &mut Vec<Atom>) -> Result<usize, HeaderError> {
         refs.clear();
+        if let Some(len) = self.read_cached(body, refs) {
+            return Ok(len);
+        }
+        refs.clear();
+        self.read_any(body, refs)
+    }
+
+    /// `read_header` of a header of 1 to 16 references, none new, in a body long enough to
+    /// read its flag nibbles as one word: the header of every message in a stream whose atoms
+    /// the cache holds, read without a branch per nibble. `None` for anything else (`refs`
+    /// may hold some atoms then), which `read_any` reads, or reports.
+    #[inline]
+    fn read_cached(&self, body: &[u8], refs: &mut Vec<Atom>) -> Option<usize> {
+        let n = *body.first()? as usize;
+        if !(1..=16).contains(&n) {
+            return None;
+        }
+        let flag_bytes = n / 2 + 1;
+        let len = 1 + flag_bytes + n;
+        let (word, indexes) = (body.get(1..9)?, body.get(1 + flag_bytes..len)?);
+        // Nibble i is bits 4i..4i+4 of the little-endian word: bit 3 says new, bits 0-2 the
+        // segment. The word may run past the nibbles (into the indexes): masked off.
+        let nibbles = u64::from_le_bytes(word.try_into().ok()?);
+        let mask = if n == 16 {
+            u64::MAX
+        } else {
+            (1u64 << (4 * n)) - 1
+        };
+        if nibbles & mask & 0x8888_8888_8888_8888 != 0 {
+            return None;
+        }
+        refs.reserve(n);
+        for (i, &index) in indexes.iter().enumerate() {
+            let segment = ((nibbles >> (4 * i)) & 7) as usize;
+            refs.push(self.slots.0[segment * SEGMENT_SIZE + index as usize]?);
+        }
+        Some(len)
+    }
+
+    /// `read_header` of any header.
+    fn read_any(&mut self, body: &[u8], refs: &mut Vec<Atom>) -> Result<usize, HeaderError> {
         let mut r = Reader { body, pos: 0 };
         let n = r.u8()? as usize;
         if n == 0 {

@@ -123,6 +123,74 @@ proptest! {
         }
     }
 
+    /// Headers of references to filled slots only, with bytes after them (as in a packet),
+    /// read by the short path and by the general one alike: same atoms, same length.
+    #[test]
+    fn cached_references_read_alike_by_both_paths(
+        fill in proptest::collection::vec((0u8..8, any::<u8>()), 1..20),
+        picks in proptest::collection::vec(proptest::collection::vec(any::<prop::sample::Index>(), 0..20), 1..10),
+        tail in proptest::collection::vec(any::<u8>(), 0..12),
+    ) {
+        let mut c = AtomCache::default();
+        let mut refs = Vec::new();
+        let filled: Vec<(bool, u8, u8, String)> = fill
+            .iter()
+            .enumerate()
+            .map(|(k, &(s, i))| (true, s, i, format!("cached_ref_{k}")))
+            .collect();
+        let borrowed: Vec<(bool, u8, u8, &str)> =
+            filled.iter().map(|(n, s, i, t)| (*n, *s, *i, t.as_str())).collect();
+        let h = header(&borrowed, false);
+        prop_assert_eq!(c.read_header(&h, &mut refs), Ok(h.len()));
+        for pick in picks {
+            let entries: Vec<(bool, u8, u8, &str)> = pick
+                .iter()
+                .map(|ix| {
+                    let (_, s, i, _) = borrowed[ix.index(borrowed.len())];
+                    (false, s, i, "")
+                })
+                .collect();
+            let mut body = header(&entries, false);
+            let len = body.len();
+            body.extend(&tail);
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            let got = c.read_header(&body, &mut fast);
+            prop_assert_eq!(c.read_any(&body, &mut general), Ok(len));
+            prop_assert_eq!(got, Ok(len));
+            prop_assert_eq!(&fast, &general);
+            // The short path itself took it, where it applies.
+            if (1..=16).contains(&entries.len()) && body.len() >= 9 {
+                prop_assert_eq!(c.read_cached(&body, &mut Vec::new()), Some(len));
+            }
+            // Each reference is to the slot's current atom (a later fill of a slot wins).
+            for (atom, (_, s, i, _)) in fast.iter().zip(&entries) {
+                let last = borrowed.iter().rev().find(|(_, fs, fi, _)| fs == s && fi == i);
+                prop_assert_eq!(atom.as_str(), last.map(|e| e.3).unwrap_or(""));
+            }
+        }
+    }
+
+    /// On any bytes, with some slots filled, the short path and the general one agree.
+    #[test]
+    fn both_paths_agree_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        // Two caches in the same state: reading a header may fill slots.
+        let filled = || {
+            let mut c = AtomCache::default();
+            let fill = header(&[(true, 0, 1, "a"), (true, 0, 0, "b"), (true, 1, 2, "c")], false);
+            c.read_header(&fill, &mut Vec::new()).map(|_| c)
+        };
+        let (Ok(mut c1), Ok(mut c2)) = (filled(), filled()) else {
+            panic!("the filling header reads");
+        };
+        let (mut fast, mut general) = (Vec::new(), Vec::new());
+        let got = c1.read_header(&bytes, &mut fast);
+        let want = c2.read_any(&bytes, &mut general);
+        prop_assert_eq!(&got, &want);
+        if got.is_ok() {
+            prop_assert_eq!(fast, general);
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let mut c = AtomCache::default();
