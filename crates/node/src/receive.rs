@@ -12,11 +12,12 @@
 //! that goes off when no receive waits only wakes the process once, to find nothing new.
 
 use crate::cell::ProcCell;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, Taken};
 use crate::process::Process;
 use etf::Term;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -26,7 +27,7 @@ impl Process {
     /// `receive Msg -> Msg end`: the oldest message, waiting as long as it takes.
     pub async fn receive(&mut self) -> Term {
         loop {
-            if let Some((_, msg)) = self.scan_wait(|_| Some(()), None).await {
+            if let Some(((), msg)) = self.scan_wait::<_, _, Term>(|_| Some(()), None).await {
                 return msg;
             }
         }
@@ -34,9 +35,9 @@ impl Process {
 
     /// `receive Msg -> Msg after Timeout -> none end`.
     pub async fn receive_timeout(&mut self, timeout: Duration) -> Option<Term> {
-        self.scan_wait(|_| Some(()), Some(timeout))
+        self.scan_wait::<_, _, Term>(|_| Some(()), Some(timeout))
             .await
-            .map(|(_, m)| m)
+            .map(|((), m)| m)
     }
 
     /// Selective receive: the first message for which `select` returns `Some(r)` is removed and
@@ -47,7 +48,10 @@ impl Process {
         select: impl FnMut(&Term) -> Option<R>,
         timeout: Option<Duration>,
     ) -> Option<R> {
-        self.scan_wait(select, timeout).await.map(|(r, _)| r)
+        // The message itself is not needed: dropped where it lies (see `mailbox::Taken`).
+        self.scan_wait::<R, _, ()>(select, timeout)
+            .await
+            .map(|(r, ())| r)
     }
 
     /// Selective receive by predicate, returning the message itself.
@@ -56,9 +60,9 @@ impl Process {
         mut pred: impl FnMut(&Term) -> bool,
         timeout: Option<Duration>,
     ) -> Option<Term> {
-        self.scan_wait(|t| pred(t).then_some(()), timeout)
+        self.scan_wait::<_, _, Term>(|t| pred(t).then_some(()), timeout)
             .await
-            .map(|(_, m)| m)
+            .map(|((), m)| m)
     }
 
     /// Typed selective receive: the first message that deserializes as `T` (serde, through
@@ -71,9 +75,10 @@ impl Process {
             .await
     }
 
-    fn scan_wait<R, F>(&mut self, select: F, timeout: Option<Duration>) -> Receive<'_, F>
+    fn scan_wait<R, F, T>(&mut self, select: F, timeout: Option<Duration>) -> Receive<'_, F, T>
     where
         F: FnMut(&Term) -> Option<R>,
+        T: Taken,
     {
         Receive {
             cell: &self.cell,
@@ -82,6 +87,7 @@ impl Process {
             save: 0,
             timeout,
             deadline: None,
+            taken: PhantomData,
         }
     }
 }
@@ -122,7 +128,7 @@ impl Receiving {
     }
 }
 
-struct Receive<'a, F> {
+struct Receive<'a, F, T> {
     cell: &'a ProcCell,
     kept: &'a mut Receiving,
     select: F,
@@ -131,16 +137,19 @@ struct Receive<'a, F> {
     timeout: Option<Duration>,
     /// When this receive times out: set when it first has to wait.
     deadline: Option<Instant>,
+    /// What it takes out with the accepted message (see `mailbox::Taken`).
+    taken: PhantomData<fn() -> T>,
 }
 
 // `select` is only ever called through `&mut`, never pinned, so moving a `Receive` is fine.
-impl<F> Unpin for Receive<'_, F> {}
+impl<F, T> Unpin for Receive<'_, F, T> {}
 
-impl<R, F> Future for Receive<'_, F>
+impl<R, F, T> Future for Receive<'_, F, T>
 where
     F: FnMut(&Term) -> Option<R>,
+    T: Taken,
 {
-    type Output = Option<(R, Term)>;
+    type Output = Option<(R, T)>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -149,7 +158,7 @@ where
             // it at once. The waker is set under the same lock that saw the cell empty, so no
             // arrival is missed.
             if let Some(private) = this.kept.private() {
-                if let Some(found) = private.scan(&mut this.save, &mut this.select) {
+                if let Some(found) = private.scan_take(&mut this.save, &mut this.select) {
                     return Poll::Ready(Some(found));
                 }
             }
