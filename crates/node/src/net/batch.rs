@@ -33,7 +33,9 @@ impl DistRemote {
                         named = Some((name, node.whereis(name)));
                     }
                     // To a name nobody holds: dropped, as BEAM does.
-                    let Some((_, Some(pid))) = named else { continue };
+                    let Some((_, Some(pid))) = named else {
+                        continue;
+                    };
                     Some(pid)
                 }
                 _ => None,
