@@ -563,3 +563,45 @@ async fn links_and_monitors_to_an_unreachable_node_get_noconnection() {
     assert!(a.nodes().is_empty());
     a.stop();
 }
+
+/// Sends from one thread (a current-thread runtime, so every send below runs on it, and the
+/// thread's remembered route is made and used): after a disconnect they reach the peer over a
+/// new connection, and a second node's sends to the same peer go over a connection of its own.
+#[tokio::test(flavor = "current_thread")]
+async fn sends_from_one_thread_take_each_nodes_current_connection() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let (a, b, c) = (
+        ferl_node(epmd.port, &cookie).await,
+        ferl_node(epmd.port, &cookie).await,
+        ferl_node(epmd.port, &cookie).await,
+    );
+    let mut on_c = Agent::spawn(&c);
+    let (name, c_node) = (on_c.name, c.name());
+    let mut next = 0;
+    // Three sends from `from` to the agent on c, each awaited: the first may dial, the others
+    // go over the live connection (the second makes the route, the third takes it).
+    let mut three = async |from: &Node, on_c: &mut Agent| {
+        for _ in 0..3 {
+            let msg = tuple(vec![atom("n"), Term::Int(next)]);
+            next += 1;
+            from.send_to(name, c_node, msg.clone())
+                .expect("a remote send never fails here");
+            assert_eq!(on_c.next().await, msg);
+        }
+    };
+    three(&a, &mut on_c).await;
+    // The connection goes, and at once (before anything else runs on this thread and takes
+    // its remembered route elsewhere) the next sends: they dial c again and arrive.
+    assert!(a.disconnect(c.name()));
+    three(&a, &mut on_c).await;
+    // Another node on the same thread: over its own connection, not a's.
+    three(&b, &mut on_c).await;
+    assert!(
+        b.nodes().contains(&c_node),
+        "b sent over a connection of its own"
+    );
+    for n in [a, b, c] {
+        n.stop();
+    }
+}

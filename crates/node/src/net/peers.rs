@@ -1,11 +1,14 @@
 //! The outbound routing table: per peer node either a live connection (with its negotiated
 //! flags and UNLINK_ID counter) or a pending connect with the signals queued for it, in order.
-//! Sends take only the read lock; the write lock is for connection changes and queueing.
+//! Sends take only the read lock, or not even that: each thread remembers its last route, which
+//! holds while the table has not changed (`with_up`). The write lock is for connection changes
+//! and queueing.
 
 use super::signal::Signal;
 use crate::table::IdHasher;
 use dist::ConnectionHandle;
 use etf::{Atom, Pid, Term};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,9 +91,48 @@ pub(crate) enum Slot {
 /// node in row (b).
 type PeerMap = HashMap<Atom, Slot, BuildHasherDefault<IdHasher>>;
 
-#[derive(Default)]
 pub(crate) struct PeerTable {
     map: RwLock<PeerMap>,
+    /// Changes, under the write lock, before the map may change (see `GENERATIONS`).
+    generation: AtomicU64,
+}
+
+/// Where the generations of every peer table in the process come from: no two tables, and no
+/// two states of one table, share a generation, so a remembered (table, generation) names one
+/// state of one table, even after that table is gone and another took its address.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A thread's last route: through which peer of which table, in which state, it sent to `node`.
+struct Route {
+    table: usize,
+    generation: u64,
+    node: Atom,
+    peer: Arc<Peer>,
+}
+
+thread_local! {
+    /// Why: every remote send looked its peer up under the table's read lock, whose counter
+    /// moved between the threads of senders on several (bench row (d), four senders on two
+    /// threads: the lock was 10-14% of the sending node). A process sends to the same node
+    /// again and again, and the processes of one thread mostly to the same few. Holding the
+    /// peer keeps a closed connection's memory (not its socket, which closing releases) until
+    /// the thread's next remote send. Connections are closed by their node (`stop`,
+    /// `disconnect`, a failure); a distributed node's own processes keep it alive, so it is
+    /// never the last handle going that closes them.
+    static LAST_ROUTE: RefCell<Option<Route>> = const { RefCell::new(None) };
+}
+
+impl Default for PeerTable {
+    fn default() -> Self {
+        PeerTable {
+            map: RwLock::default(),
+            generation: AtomicU64::new(next_generation()),
+        }
+    }
 }
 
 impl PeerTable {
@@ -99,7 +141,63 @@ impl PeerTable {
     }
 
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, PeerMap> {
-        self.map.write().unwrap_or_else(|e| e.into_inner())
+        let map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        // Before any change, under the lock. A thread that still read the old generation sends
+        // as one that took the read lock just before this writer would, and a writer replaces
+        // only a slot whose connection is closed or absent (a live one is never replaced).
+        self.generation.store(next_generation(), Ordering::Release);
+        map
+    }
+
+    /// Calls `f` with the live connection to `node`, or with `None` when there is none (not up,
+    /// or still connecting: the caller goes the slow way). The connection comes from this
+    /// thread's last route when the table has not changed since, else from the map under the
+    /// read lock, and is then remembered.
+    pub(crate) fn with_up<R>(&self, node: Atom, f: impl FnOnce(Option<&Peer>) -> R) -> R {
+        let table = self as *const PeerTable as usize;
+        let generation = self.generation.load(Ordering::Acquire);
+        let missed = LAST_ROUTE.with(|last| {
+            let Ok(last) = last.try_borrow() else {
+                return Err(f);
+            };
+            match last.as_ref() {
+                Some(r)
+                    if r.table == table
+                        && r.generation == generation
+                        && r.node == node
+                        && r.peer.is_up() =>
+                {
+                    Ok(f(Some(&r.peer)))
+                }
+                _ => Err(f),
+            }
+        });
+        let f = match missed {
+            Ok(r) => return r,
+            Err(f) => f,
+        };
+        let map = self.read();
+        match map.get(&node) {
+            Some(Slot::Up(p)) if p.is_up() => {
+                // With the generation read before the lock: if a writer came in between, the
+                // route is stale already, and the next send looks again.
+                LAST_ROUTE.with(|last| {
+                    if let Ok(mut last) = last.try_borrow_mut() {
+                        *last = Some(Route {
+                            table,
+                            generation,
+                            node,
+                            peer: p.clone(),
+                        });
+                    }
+                });
+                f(Some(p))
+            }
+            _ => {
+                drop(map);
+                f(None)
+            }
+        }
     }
 
     /// Forget connection `conn` to `peer` (it closed); a newer entry stays.

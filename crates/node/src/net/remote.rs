@@ -91,17 +91,21 @@ impl DistRemote {
         })
     }
 
-    /// Routes one signal to `peer`: straight onto the connection when up (read lock only),
+    /// Routes one signal to `peer`: straight onto the connection when up (`PeerTable::with_up`),
     /// else into the pending queue, starting a connect if none is under way. Returns whether
     /// the connection (or the queue of one being set up) is busy now.
     pub(crate) fn signal(&self, peer: Atom, s: Signal) -> bool {
-        if let Some(Slot::Up(p)) = self.peers.read().get(&peer) {
-            if p.is_up() {
+        let sent = self.peers.with_up(peer, |p| match p {
+            Some(p) => {
                 p.send(s);
-                return p.handle.is_busy();
+                Ok(p.handle.is_busy())
             }
+            None => Err(s),
+        });
+        match sent {
+            Ok(busy) => busy,
+            Err(s) => self.signal_slow(peer, s),
         }
-        self.signal_slow(peer, s)
     }
 
     /// Like `signal`, but never starts a connection (EXIT of a link, DEMONITOR: without a
@@ -125,13 +129,16 @@ impl DistRemote {
         encode: impl FnOnce(&Peer),
         owned: impl FnOnce() -> Signal,
     ) -> bool {
-        if let Some(Slot::Up(p)) = self.peers.read().get(&peer) {
-            if p.is_up() {
+        let sent = self.peers.with_up(peer, |p| {
+            p.map(|p| {
                 encode(p);
-                return p.handle.is_busy();
-            }
+                p.handle.is_busy()
+            })
+        });
+        match sent {
+            Some(busy) => busy,
+            None => self.signal_slow(peer, owned()),
         }
-        self.signal_slow(peer, owned())
     }
 
     fn signal_slow(&self, peer: Atom, s: Signal) -> bool {
