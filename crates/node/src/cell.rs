@@ -98,17 +98,18 @@ impl ProcCell {
         self.busy_on.store(node.index() + 1, Ordering::Relaxed);
     }
 
-    /// Whether a send found a busy connection since the last `take_busy`: `Some(true)` if it
-    /// was the one to `node` (taken: the caller looks at that connection now), `Some(false)`
-    /// if another, `None` if none.
-    pub(crate) fn take_busy(&self, node: Atom) -> Option<bool> {
+    /// Whether a send found a busy connection since the note was last taken. The note is
+    /// taken when it names `node` (the caller looks at that connection now); one naming
+    /// another node stays for a later look at that one.
+    pub(crate) fn take_busy(&self, node: Atom) -> bool {
         match self.busy_on.load(Ordering::Relaxed) {
-            0 => None,
-            n if n == node.index() + 1 => {
-                self.busy_on.store(0, Ordering::Relaxed);
-                Some(true)
+            0 => false,
+            n => {
+                if n == node.index() + 1 {
+                    self.busy_on.store(0, Ordering::Relaxed);
+                }
+                true
             }
-            _ => Some(false),
         }
     }
 

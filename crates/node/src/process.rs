@@ -88,7 +88,7 @@ impl Process {
     /// sends found a busy connection since it last looked (without looking the connection up:
     /// it runs after every send), and when the connection is no longer busy, or gone.
     pub async fn suspend_while_busy(&self, node: Atom) {
-        if self.cell.take_busy(node).is_some() {
+        if self.cell.take_busy(node) {
             self.node.suspend_while_busy(node).await
         }
     }
