@@ -6,6 +6,7 @@ mod demo;
 mod epmd_cmd;
 mod node_args;
 mod run_cmd;
+mod schedulers;
 mod shell_cmd;
 mod thp;
 

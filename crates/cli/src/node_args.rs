@@ -1,5 +1,6 @@
 //! The node flags shared by every command that starts a ferl node (`ferl shell`, later
-//! `ferl run`): `--sname`/`--name`, `--cookie`, `--hidden`, `--ticktime`, as `erl`/`iex` spell them.
+//! `ferl run`): `--sname`/`--name`, `--cookie`, `--hidden`, `--ticktime`, as `erl`/`iex` spell them,
+//! `--busy-wait` and `--schedulers` as `erl +sbwt` and `+S`.
 
 use ferl::{NodeName, StartOptions};
 use std::time::Duration;
@@ -24,9 +25,17 @@ pub struct NodeArgs {
     /// Microseconds to keep polling for network input after the last write before sleeping (BEAM's `+sbwt`); 0 never spins.
     #[arg(long, value_name = "MICROS", default_value_t = ferl::DEFAULT_BUSY_WAIT.as_micros() as u64)]
     pub busy_wait: u64,
+    /// Worker threads of the node's runtime (BEAM's `+S`) [default: one per CPU].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub schedulers: Option<u16>,
 }
 
 impl NodeArgs {
+    /// The node's runtime, with `--schedulers` worker threads.
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        crate::schedulers::runtime(self.schedulers.map(usize::from))
+    }
+
     /// Start options for a distributed node, or `None` when no name was given (then the node is
     /// `nonode@nohost`, without distribution, as `iex` without `--sname`).
     pub fn start_options(&self) -> Option<StartOptions> {
@@ -75,5 +84,20 @@ mod tests {
             opts(&["--sname", "a", "--ticktime", "7"]).net_ticktime,
             Duration::from_secs(7)
         );
+    }
+
+    #[test]
+    fn schedulers_set_the_runtimes_worker_threads() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("ferl").chain(args.iter().copied())).map(|c| c.node)
+        };
+        let one = parse(&["--sname", "a", "--schedulers", "1"]).expect("parses");
+        assert_eq!(one.runtime().expect("runtime").metrics().num_workers(), 1);
+        let default = parse(&["--sname", "a"]).expect("parses");
+        assert_eq!(
+            default.runtime().expect("runtime").metrics().num_workers(),
+            crate::schedulers::cpus()
+        );
+        assert!(parse(&["--sname", "a", "--schedulers", "0"]).is_err());
     }
 }

@@ -86,10 +86,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("ferl run: --sname or --name is required");
         return ExitCode::from(2);
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match args.node.runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

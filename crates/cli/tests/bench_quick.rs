@@ -53,7 +53,7 @@ fn quick_bench_prints_every_row_for_every_pairing() {
          scripts/install-deps.sh (this test does not skip)"
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_ferl"))
-        .args(["bench", "--quick"])
+        .args(["bench", "--quick", "--schedulers", "1"])
         .process_group(0) // so that a hung run's elixir nodes and epmd can be killed with it
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -76,6 +76,11 @@ fn quick_bench_prints_every_row_for_every_pairing() {
     assert!(
         err.contains("[bench] beam-beam run 1/1: (a)"),
         "no progress lines on stderr:\n{err}"
+    );
+
+    assert!(
+        out.contains("ferl nodes run 1 scheduler(s) each"),
+        "the header does not give the ferl nodes' schedulers:\n{out}"
     );
 
     // | row | what | BEAM->BEAM | ferl->ferl | ratio | BEAM->ferl | ratio | ferl->BEAM | ratio |

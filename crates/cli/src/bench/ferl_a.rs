@@ -22,9 +22,7 @@ impl DriverA for FerlDriver {
         b: &RunningB,
         progress: &mut dyn FnMut(&str),
     ) -> Result<RunValues, String> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
+        let rt = crate::schedulers::runtime(Some(ctx.sizes.schedulers))
             .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
         let limit = Duration::from_secs(ctx.sizes.run_timeout_s);
         let result = rt.block_on(async {

@@ -20,17 +20,16 @@ impl NodeB for FerlNodeB {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
         let mut cmd = Command::new(exe);
         cmd.args(["bench", "--node-b", &sname, "--node-b-cookie"])
-            .arg(&ctx.session.cookie);
+            .arg(&ctx.session.cookie)
+            .arg("--schedulers")
+            .arg(ctx.sizes.schedulers.to_string());
         launch_b(ctx, cmd, &sname, "ferl node B")
     }
 }
 
 /// `ferl bench --node-b NAME --node-b-cookie C`: runs node B until `:init.stop/0`.
-pub fn serve(sname: &str, cookie: &str) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+pub fn serve(sname: &str, cookie: &str, schedulers: usize) -> ExitCode {
+    let rt = match crate::schedulers::runtime(Some(schedulers)) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ferl bench --node-b: cannot start the runtime: {e}");

@@ -36,7 +36,7 @@ pub fn install(node: &Node, stop: Arc<Notify>) {
     node.def_fn("erlang", "system_info", 1, |args| async move {
         match args.first() {
             Some(item) if item.is_atom("schedulers_online") => {
-                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let n = tokio::runtime::Handle::current().metrics().num_workers();
                 Ok(Term::Int(n as i64))
             }
             _ => Err(ferl::Exception::error(Term::atom("badarg"))),

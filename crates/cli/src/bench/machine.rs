@@ -5,14 +5,15 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `# ferl bench, <date>` plus one line on the machine and the BEAM.
-pub fn header(mode: &str, runs: usize) -> String {
+pub fn header(mode: &str, runs: usize, schedulers: usize) -> String {
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
     let model = cpu_model().unwrap_or_else(|| "unknown CPU".into());
     format!(
         "# ferl bench, {}\n\nmachine: {cpus} cores (nproc), {model}; Erlang/OTP {}, Elixir {}; \
-         loopback, TCP congestion control {}; {mode} mode, runs={runs}",
+         loopback, TCP congestion control {}; {mode} mode, runs={runs}; ferl nodes run \
+         {schedulers} scheduler(s) each, BEAM nodes their default (one per core)",
         utc_now(),
         otp_version().unwrap_or_else(|| "?".into()),
         output("elixir", &["--short-version"]).unwrap_or_else(|| "?".into()),
@@ -79,14 +80,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_header_names_the_kernels_congestion_control() {
+    fn the_header_names_the_kernels_congestion_control_and_the_schedulers() {
         let cc = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control")
             .expect("a Linux kernel")
             .trim()
             .to_string();
         assert!(!cc.is_empty());
-        let h = header("quick", 1);
+        let h = header("quick", 1, 3);
         assert!(h.contains(&format!("TCP congestion control {cc};")), "{h}");
+        assert!(h.contains("ferl nodes run 3 scheduler(s) each"), "{h}");
     }
 
     #[test]

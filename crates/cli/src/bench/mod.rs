@@ -38,6 +38,10 @@ pub struct BenchArgs {
     /// Also write the table to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Worker threads of each ferl node [default: half the CPUs, at least 1: the two nodes of a
+    /// pairing share the machine]. The BEAM nodes run their default schedulers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    schedulers: Option<u16>,
     /// Internal: be the far end of the raw-TCP limit measurement (connects to this port).
     #[arg(long, hide = true)]
     raw_peer: Option<u16>,
@@ -47,6 +51,14 @@ pub struct BenchArgs {
     /// Internal: node B's cookie.
     #[arg(long, hide = true)]
     node_b_cookie: Option<String>,
+}
+
+impl BenchArgs {
+    /// The ferl nodes' worker threads.
+    fn schedulers(&self) -> usize {
+        self.schedulers
+            .map_or_else(|| crate::schedulers::share(2), usize::from)
+    }
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -60,7 +72,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         };
     }
     if let (Some(sname), Some(cookie)) = (&args.node_b, &args.node_b_cookie) {
-        return ferl_b::serve(sname, cookie);
+        return ferl_b::serve(sname, cookie, args.schedulers());
     }
     let mut sizes = if args.quick {
         Sizes::quick()
@@ -70,6 +82,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     if let Some(n) = args.runs {
         sizes.runs = n.max(1);
     }
+    sizes.schedulers = args.schedulers();
     let mode = if args.quick { "quick" } else { "full" };
     match bench(&sizes, &args.pairings, mode) {
         Ok(table) => {
@@ -92,7 +105,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
 /// Sets up (scratch directory, private epmd), runs everything, tears down, renders the table.
 /// Logs are deleted after a success and kept after a failure.
 fn bench(sizes: &Sizes, requested: &[Pairing], mode: &str) -> Result<String, String> {
-    let header = machine::header(mode, sizes.runs);
+    let header = machine::header(mode, sizes.runs, sizes.schedulers);
     let runnable: Vec<Pairing> = Pairing::ALL
         .into_iter()
         .filter(|p| requested.contains(p))

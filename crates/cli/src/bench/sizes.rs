@@ -21,6 +21,10 @@ pub struct Sizes {
     pub raw_frames: u64,
     /// Longest a single pairing run may take before its nodes are killed.
     pub run_timeout_s: u64,
+    /// Worker threads of each ferl node (`erl +S`): the two nodes of a pairing share the
+    /// machine, so each gets half its CPUs. The BEAM nodes keep their default, one scheduler
+    /// per CPU.
+    pub schedulers: usize,
 }
 
 impl Sizes {
@@ -51,6 +55,7 @@ impl Sizes {
             i_connects: 50,
             raw_frames: 1_000_000,
             run_timeout_s: 900,
+            schedulers: crate::schedulers::share(2),
         }
     }
 
