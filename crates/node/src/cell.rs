@@ -8,7 +8,7 @@ use crate::remote::MonitorTarget;
 use etf::{Atom, Pid, Ref, Term};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
 pub(crate) struct ProcCell {
@@ -180,6 +180,16 @@ impl ProcCell {
             return None;
         }
         inner.mailbox.push(msg);
+        inner.recv_waker.take()
+    }
+
+    /// `push_message` of a message shared with other receivers (`Process::send_shared`).
+    pub(crate) fn push_shared(&self, msg: Arc<Term>) -> Option<Waker> {
+        let mut inner = self.lock();
+        if !inner.alive {
+            return None;
+        }
+        inner.mailbox.push_shared(msg);
         inner.recv_waker.take()
     }
 

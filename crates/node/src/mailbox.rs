@@ -3,9 +3,36 @@
 //! and a private one that only the process touches, which a receive takes the whole shared
 //! queue into and scans without a lock (one lock per batch of arrivals, not per message).
 //! Receive futures keep their own save position into the private queue.
+//! A message sent to many local processes (`Process::send_shared`) is queued as one shared
+//! term rather than a copy per receiver.
 
 use etf::Term;
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A queued message: the receiver's own term, or one shared with the other processes it was
+/// sent to. Shared, it is copied only if a receive takes it out while others still hold it.
+pub(crate) enum Msg {
+    Own(Term),
+    Shared(Arc<Term>),
+}
+
+impl Msg {
+    pub(crate) fn term(&self) -> &Term {
+        match self {
+            Msg::Own(t) => t,
+            Msg::Shared(t) => t,
+        }
+    }
+
+    /// The message as the receiver's own term: moved out if no other process holds it.
+    pub(crate) fn into_term(self) -> Term {
+        match self {
+            Msg::Own(t) => t,
+            Msg::Shared(t) => Arc::try_unwrap(t).unwrap_or_else(|t| (*t).clone()),
+        }
+    }
+}
 
 /// What a receive takes out of the mailbox with the message it accepts: the message itself, or
 /// nothing (`()`), for a receive that needs only what its pattern returned: the message is then
@@ -13,21 +40,22 @@ use std::collections::VecDeque;
 /// and reading the second back stalled the CPU (5% of a receiving node in bench row (b)).
 pub(crate) trait Taken: Sized {
     /// Removes message `i` (which exists) and gives what is taken.
-    fn take(queue: &mut VecDeque<Term>, i: usize) -> Option<Self>;
+    fn take(queue: &mut VecDeque<Msg>, i: usize) -> Option<Self>;
 }
 
 impl Taken for Term {
-    fn take(queue: &mut VecDeque<Term>, i: usize) -> Option<Term> {
-        if i == 0 {
+    fn take(queue: &mut VecDeque<Msg>, i: usize) -> Option<Term> {
+        let msg = if i == 0 {
             queue.pop_front()
         } else {
             queue.remove(i)
-        }
+        };
+        msg.map(Msg::into_term)
     }
 }
 
 impl Taken for () {
-    fn take(queue: &mut VecDeque<Term>, i: usize) -> Option<()> {
+    fn take(queue: &mut VecDeque<Msg>, i: usize) -> Option<()> {
         queue.drain(i..=i);
         Some(())
     }
@@ -37,12 +65,16 @@ impl Taken for () {
 /// cheap (a tokio mpsc would pre-allocate a 32-slot block per process).
 #[derive(Default)]
 pub(crate) struct Mailbox {
-    queue: VecDeque<Term>,
+    queue: VecDeque<Msg>,
 }
 
 impl Mailbox {
     pub(crate) fn push(&mut self, msg: Term) {
-        self.queue.push_back(msg);
+        self.queue.push_back(Msg::Own(msg));
+    }
+
+    pub(crate) fn push_shared(&mut self, msg: Arc<Term>) {
+        self.queue.push_back(Msg::Shared(msg));
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -83,7 +115,7 @@ impl Mailbox {
     ) -> Option<(R, T)> {
         let mut i = *save;
         while i < self.queue.len() {
-            if let Some(r) = select(&self.queue[i]) {
+            if let Some(r) = select(self.queue[i].term()) {
                 let taken = T::take(&mut self.queue, i)?;
                 *save = 0;
                 return Some((r, taken));
@@ -96,7 +128,7 @@ impl Mailbox {
 
     /// Remove every message `select` accepts (used by `demonitor` with flush).
     pub(crate) fn remove_all(&mut self, mut select: impl FnMut(&Term) -> bool) {
-        self.queue.retain(|m| !select(m));
+        self.queue.retain(|m| !select(m.term()));
     }
 
     /// Drop all messages and give the memory back (the process is gone).
@@ -122,7 +154,7 @@ mod tests {
         let mut none = |_: &Term| None::<()>;
         assert!(mb.scan(&mut save, &mut none).is_none());
         assert_eq!(save, 4);
-        let rest: Vec<i64> = mb.queue.iter().filter_map(|t| t.as_int()).collect();
+        let rest: Vec<i64> = mb.queue.iter().filter_map(|t| t.term().as_int()).collect();
         assert_eq!(rest, vec![0, 1, 2, 4]);
     }
 
@@ -138,7 +170,7 @@ mod tests {
         let rest = |mb: &Mailbox| -> Vec<i64> {
             mb.queue
                 .iter()
-                .filter_map(|t| t.as_tuple().and_then(|e| e[0].as_int()))
+                .filter_map(|t| t.term().as_tuple().and_then(|e| e[0].as_int()))
                 .collect()
         };
         let want = |k: i64| {
@@ -157,6 +189,40 @@ mod tests {
         assert_eq!(rest(&mb), vec![1, 2, 4]);
         assert_eq!(mb.scan_take::<_, ()>(&mut save, &mut want(7)), None);
         assert_eq!((save, mb.len()), (3, 3));
+    }
+
+    #[test]
+    fn a_queued_message_is_no_larger_than_a_term() {
+        assert_eq!(std::mem::size_of::<Msg>(), std::mem::size_of::<Term>());
+    }
+
+    /// A shared message is the same term to every receiver: taken out by the last holder it
+    /// is moved (the very allocation), while others hold it a copy is made.
+    #[test]
+    fn a_shared_message_is_moved_out_by_its_last_holder_and_copied_before() {
+        let msg = Arc::new(Term::tuple(vec![Term::atom("notify"), Term::binary(b"x")]));
+        let elems = msg.as_tuple().expect("tuple").as_ptr();
+        let (mut a, mut b) = (Mailbox::default(), Mailbox::default());
+        a.push_shared(msg.clone());
+        b.push_shared(msg);
+        let any = |_: &Term| Some(());
+        let (_, first): ((), Term) = a.scan_take(&mut 0, &mut { any }).expect("a has it");
+        assert_eq!(
+            first,
+            Term::tuple(vec![Term::atom("notify"), Term::binary(b"x")])
+        );
+        assert_ne!(
+            first.as_tuple().expect("tuple").as_ptr(),
+            elems,
+            "copied while shared"
+        );
+        let (_, last): ((), Term) = b.scan_take(&mut 0, &mut { any }).expect("b has it");
+        assert_eq!(last, first);
+        assert_eq!(
+            last.as_tuple().expect("tuple").as_ptr(),
+            elems,
+            "moved by the last"
+        );
     }
 
     #[derive(Debug, Clone)]
@@ -202,7 +268,7 @@ mod tests {
                 proptest::prop_assert_eq!(got, want);
                 if got.is_some() { pending = None; }
             }
-            let rest: Vec<i64> = mb.queue.iter().filter_map(|t| t.as_int()).collect();
+            let rest: Vec<i64> = mb.queue.iter().filter_map(|t| t.term().as_int()).collect();
             proptest::prop_assert_eq!(rest, model.into_iter().collect::<Vec<_>>());
         }
     }

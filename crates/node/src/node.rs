@@ -172,6 +172,17 @@ impl Node {
         }
     }
 
+    /// `route_ref` of a message shared by its local receivers (`Process::send_shared`).
+    pub(crate) fn route_shared(&self, from: Pid, to: Pid, msg: &Arc<Term>) -> bool {
+        if self.is_local(to) {
+            let msg = msg.clone();
+            self.inner.table.signal(to, |c| c.push_shared(msg));
+            false
+        } else {
+            self.remote().send_ref(from, to, msg)
+        }
+    }
+
     pub(crate) fn deliver_local(&self, to: Pid, msg: Term) {
         self.inner.table.signal(to, |c| c.push_message(msg));
     }

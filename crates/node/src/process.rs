@@ -53,6 +53,15 @@ impl Process {
         self.note_busy(busy, to.node);
     }
 
+    /// `To ! Msg` for one message sent to many processes, as a notification to every
+    /// subscriber: the local receivers share `msg` (one term, where BEAM copies it into each
+    /// heap; a receive that takes it out while others still hold it gets its own copy), a
+    /// remote one is sent an encoding of it, as by `send_ref`.
+    pub fn send_shared(&self, to: Pid, msg: &Arc<Term>) {
+        let busy = self.node.route_shared(self.pid(), to, msg);
+        self.note_busy(busy, to.node);
+    }
+
     /// `Name ! Msg` to a local registered name (`badarg` in Erlang if unregistered).
     pub fn send_name(&self, name: Atom, msg: impl Into<Term>) -> Result<(), SendError> {
         self.node.route_name(name, msg.into())

@@ -276,3 +276,55 @@ async fn flush_removes_a_down_already_taken_in() {
     assert_eq!(got.2, None, "flushed: {:?}", got.2);
     assert_eq!(got.3, 0);
 }
+
+/// `send_shared`: every local receiver gets the term, in order with the other messages its
+/// sender sent it, whether it receives it selectively, whole, or after the others let go.
+#[tokio::test]
+async fn a_shared_message_reaches_every_local_receiver_in_order() {
+    let node = Node::local("shared@test", 1);
+    let got = in_process(&node, |mut p| async move {
+        let me = p.pid();
+        let receivers: Vec<_> = (0..3)
+            .map(|k| {
+                p.spawn(move |mut q| async move {
+                    // Receiver 0 takes its message whole, the others match it in place.
+                    let first = if k == 0 {
+                        q.receive().await
+                    } else {
+                        q.receive_match(|t| Some(t.clone()), None)
+                            .await
+                            .expect("one")
+                    };
+                    let second = q.receive().await;
+                    q.send(me, Term::tuple(vec![Term::Int(k), first, second]));
+                })
+            })
+            .collect();
+        let msg = std::sync::Arc::new(Term::tuple(vec![atom("notify"), Term::binary(b"x")]));
+        for pid in &receivers {
+            p.send_shared(*pid, &msg);
+            p.send(*pid, atom("after"));
+        }
+        drop(msg);
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            got.push(
+                p.receive_timeout(Duration::from_secs(5))
+                    .await
+                    .expect("reply"),
+            );
+        }
+        got
+    })
+    .await;
+    let want = |k| {
+        Term::tuple(vec![
+            Term::Int(k),
+            Term::tuple(vec![atom("notify"), Term::binary(b"x")]),
+            atom("after"),
+        ])
+    };
+    let mut got = got;
+    got.sort();
+    assert_eq!(got, vec![want(0), want(1), want(2)]);
+}

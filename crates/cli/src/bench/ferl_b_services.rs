@@ -200,14 +200,14 @@ fn notify(p: &Process, subs: &BTreeMap<Term, Pid>, action: &str, name: &Term, it
     if subs.is_empty() {
         return;
     }
-    let msg = Term::tuple(vec![
+    let msg = std::sync::Arc::new(Term::tuple(vec![
         Term::atom("notify"),
         Term::atom(action),
         name.clone(),
         item.clone(),
-    ]);
+    ]));
     for pid in subs.values() {
-        p.send_ref(*pid, &msg);
+        p.send_shared(*pid, &msg);
     }
 }
 

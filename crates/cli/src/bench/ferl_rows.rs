@@ -292,8 +292,11 @@ pub async fn fanout(p: &mut Process, b: Atom, subs: u64, rounds: u64) -> Result<
     ]);
     let t0 = Instant::now();
     for _ in 0..rounds {
+        // Each round's notification is made afresh (as each push makes its own) and shared by
+        // the local subscribers (`send_shared`).
+        let msg = std::sync::Arc::new(msg.clone());
         for pid in &all {
-            p.send_ref(*pid, &msg);
+            p.send_shared(*pid, &msg);
         }
         p.suspend_while_busy(b).await;
     }
