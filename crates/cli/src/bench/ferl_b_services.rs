@@ -3,6 +3,7 @@
 //! `BenchB.spawn_subscribers/3`, `BenchB.idle_procs/1` (ferl_idle.rs), `:init.stop/0` and the
 //! `:erlang.system_info/1` item node_a.exs asks for. `Greet.say/1` is built into every ferl node.
 
+use super::stack_store::StackStore;
 use ferl::{Atom, Node, Pid, Process, Term};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ pub async fn reset_stack(node: &Node) -> Result<Term, ferl::Exception> {
             .map_err(|_| not_running())?;
         node.send(old, Term::atom("stop"));
     }
-    let pid = node.spawn(|p| bench_stack(p, BTreeMap::new(), Vec::new()));
+    let pid = node.spawn(|p| bench_stack(p, BTreeMap::new(), StackStore::default()));
     match global.register_name(name, pid).await {
         Ok(true) => Ok(Term::Atom(Atom::OK)),
         _ => Err(ferl::Exception::error(Term::tuple(vec![
@@ -139,11 +140,11 @@ pub async fn reset_stack(node: &Node) -> Result<Term, ferl::Exception> {
 }
 
 /// node_b.exs's `BenchStack.loop/2`: the tutorial's server protocol without logging. `subs` maps
-/// a subscriber's name to its pid (the Map), `stack` has its top at the end.
+/// a subscriber's name to its pid (the Map), `stack` holds the `{name, item}` entries as pairs.
 async fn bench_stack(
     mut p: Process,
     mut subs: BTreeMap<Term, Pid>,
-    mut stack: Vec<Term>,
+    mut stack: StackStore,
 ) -> Result<(), Term> {
     let [subscribe, unsubscribe, push, pop, get] =
         ["subscribe", "unsubscribe", "push", "pop", "get"].map(Atom::new);
@@ -163,7 +164,7 @@ async fn bench_stack(
         if tag == push && t.len() == 3 {
             let (item, name) = (t.swap_remove(2), t.swap_remove(1));
             notify(&p, &subs, "push", &name, &item);
-            stack.push(Term::Tuple(vec![name, item]));
+            stack.push((name, item));
         } else if tag == pop && t.len() == 2 {
             match stack.pop() {
                 None => {
@@ -172,7 +173,10 @@ async fn bench_stack(
                     p.send(to, empty);
                 }
                 // `{:notify, :pop, name, {pushed_by, item}}`: the popper's name, the whole entry.
-                Some(head) => notify(&p, &subs, "pop", &t[1], &head),
+                Some((name, item)) => {
+                    let head = Term::Tuple(vec![name, item]);
+                    notify(&p, &subs, "pop", &t[1], &head)
+                }
             }
         } else if tag == subscribe && t.len() == 3 {
             if let (Some(Term::Pid(pid)), Some(name)) = (t.pop(), t.pop()) {
@@ -182,7 +186,10 @@ async fn bench_stack(
             subs.remove(&t[1]);
         } else if tag == get && t.len() == 2 {
             let to = subs.get(&t[1]).copied().ok_or_else(badarg)?;
-            let list = stack.iter().rev().cloned().collect();
+            let list = stack
+                .top_first()
+                .map(|(name, item)| Term::Tuple(vec![name.clone(), item.clone()]))
+                .collect();
             p.send(
                 to,
                 Term::tuple(vec![

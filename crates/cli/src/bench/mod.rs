@@ -14,6 +14,7 @@ mod pairing;
 mod procs;
 mod rawtcp;
 mod sizes;
+mod stack_store;
 mod table;
 
 use pairing::{Pairing, RunCtx};
