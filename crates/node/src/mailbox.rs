@@ -77,6 +77,12 @@ impl Mailbox {
         self.queue.push_back(Msg::Shared(msg));
     }
 
+    /// The oldest message, taken out.
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<Term> {
+        self.queue.pop_front().map(Msg::into_term)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
     }

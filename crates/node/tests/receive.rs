@@ -328,3 +328,35 @@ async fn a_shared_message_reaches_every_local_receiver_in_order() {
     got.sort();
     assert_eq!(got, vec![want(0), want(1), want(2)]);
 }
+
+/// `receive()` takes the oldest message, whether it was already taken in (left behind by a
+/// selective receive) or still waits behind the lock, and waits for one when there is none.
+#[tokio::test]
+async fn receive_takes_the_oldest_message_across_both_queues() {
+    let node = Node::local("recv_oldest@test", 1);
+    let got = in_process(&node, |mut p| async move {
+        let me = p.pid();
+        for i in 0..3 {
+            p.send(me, Term::Int(i));
+        }
+        // Takes 0..3 in and receives 1: 0 and 2 are left in the private queue.
+        let _ = p.receive_if(|t| t.as_int() == Some(1), None).await;
+        let sender = p.spawn(move |q| async move {
+            q.send(me, Term::Int(3));
+        });
+        wait_dead(p.node(), sender).await;
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            got.push(p.receive().await.as_int().unwrap());
+        }
+        // Nothing left: the next receive waits for a message sent later.
+        p.spawn(move |q| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            q.send(me, Term::Int(4));
+        });
+        got.push(p.receive().await.as_int().unwrap());
+        (got, p.mailbox_len())
+    })
+    .await;
+    assert_eq!(got, (vec![0, 2, 3, 4], 0));
+}
