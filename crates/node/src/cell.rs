@@ -3,7 +3,7 @@
 //! One small mutex per process, never held while taking another process's lock.
 
 use crate::exit::ExitReason;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, Msg};
 use crate::remote::MonitorTarget;
 use etf::{Atom, Pid, Ref, Term};
 use std::collections::{HashMap, HashSet};
@@ -175,21 +175,21 @@ impl ProcCell {
     /// Returns the waker to wake once the caller has released its locks.
     #[must_use]
     pub(crate) fn push_message(&self, msg: Term) -> Option<Waker> {
-        let mut inner = self.lock();
-        if !inner.alive {
-            return None;
-        }
-        inner.mailbox.push(msg);
-        inner.recv_waker.take()
+        self.push(Msg::Own(msg))
     }
 
     /// `push_message` of a message shared with other receivers (`Process::send_shared`).
     pub(crate) fn push_shared(&self, msg: Arc<Term>) -> Option<Waker> {
+        self.push(Msg::Shared(msg))
+    }
+
+    #[inline]
+    fn push(&self, msg: Msg) -> Option<Waker> {
         let mut inner = self.lock();
         if !inner.alive {
             return None;
         }
-        inner.mailbox.push_shared(msg);
+        inner.mailbox.push_msg(msg);
         inner.recv_waker.take()
     }
 

@@ -70,11 +70,11 @@ pub(crate) struct Mailbox {
 
 impl Mailbox {
     pub(crate) fn push(&mut self, msg: Term) {
-        self.queue.push_back(Msg::Own(msg));
+        self.push_msg(Msg::Own(msg));
     }
 
-    pub(crate) fn push_shared(&mut self, msg: Arc<Term>) {
-        self.queue.push_back(Msg::Shared(msg));
+    pub(crate) fn push_msg(&mut self, msg: Msg) {
+        self.queue.push_back(msg);
     }
 
     /// The oldest message, taken out.
@@ -209,8 +209,8 @@ mod tests {
         let msg = Arc::new(Term::tuple(vec![Term::atom("notify"), Term::binary(b"x")]));
         let elems = msg.as_tuple().expect("tuple").as_ptr();
         let (mut a, mut b) = (Mailbox::default(), Mailbox::default());
-        a.push_shared(msg.clone());
-        b.push_shared(msg);
+        a.push_msg(Msg::Shared(msg.clone()));
+        b.push_msg(Msg::Shared(msg));
         let any = |_: &Term| Some(());
         let (_, first): ((), Term) = a.scan_take(&mut 0, &mut { any }).expect("a has it");
         assert_eq!(
