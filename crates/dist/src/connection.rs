@@ -962,15 +962,20 @@ mod tests {
         theirs.set_nodelay(true).expect("nodelay");
         let fd = ours.as_raw_fd();
         let sink = Arc::new(Batches::default());
-        let (h, r) = spawn(
+        let (h, r) = reader_on(ours, sink.clone());
+        (h, r, theirs, sink, fd)
+    }
+
+    /// A connection on `ours`, its reader (not started) handing what it reads to `sink`.
+    fn reader_on(ours: TcpStream, sink: Arc<dyn EventSink>) -> (ConnectionHandle, Reader) {
+        spawn(
             ours,
             shared().outcome,
             BytesMut::new(),
             7,
             ConnectionConfig::default(),
-            sink.clone(),
-        );
-        (h, r, theirs, sink, fd)
+            sink,
+        )
     }
 
     /// The processes a read's messages woke run before the reader reads again, even while
@@ -1010,14 +1015,7 @@ mod tests {
             }
         }
         let sink = Arc::new(Woken::default());
-        let (_h, r) = spawn(
-            ours,
-            shared().outcome,
-            BytesMut::new(),
-            7,
-            ConnectionConfig::default(),
-            sink.clone(),
-        );
+        let (_h, r) = reader_on(ours, sink.clone());
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let frame = Message::new(
             ControlMessage::Send { to, token: None },
