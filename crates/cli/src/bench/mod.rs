@@ -55,10 +55,10 @@ pub struct BenchArgs {
 }
 
 impl BenchArgs {
-    /// The ferl nodes' worker threads.
+    /// The ferl nodes' worker threads: `--schedulers`, else the contract's default (`Sizes`).
     fn schedulers(&self) -> usize {
         self.schedulers
-            .map_or_else(|| crate::schedulers::share(2), usize::from)
+            .map_or_else(|| Sizes::full().schedulers, usize::from)
     }
 }
 
@@ -83,7 +83,9 @@ pub fn run(args: BenchArgs) -> ExitCode {
     if let Some(n) = args.runs {
         sizes.runs = n.max(1);
     }
-    sizes.schedulers = args.schedulers();
+    if let Some(n) = args.schedulers {
+        sizes.schedulers = n.into();
+    }
     let mode = if args.quick { "quick" } else { "full" };
     match bench(&sizes, &args.pairings, mode) {
         Ok(table) => {
