@@ -212,25 +212,37 @@ fn point_out() -> PointOut {
     PointOut { x: 1, y: 2 }
 }
 
+/// Sends 0, 1 and 2 to `p` itself and receives 1 selectively: the receive takes all three in,
+/// so 0 and 2 are left in the private queue. What the receive gave.
+async fn leave_0_and_2_taken_in(p: &mut ferl::Process) -> Option<Term> {
+    let me = p.pid();
+    for i in 0..3 {
+        p.send(me, Term::Int(i));
+    }
+    p.receive_if(|t| t.as_int() == Some(1), None).await
+}
+
+/// Another process sends `ints` to `p`, in order, and has ended when this returns.
+async fn sent_by_another(p: &ferl::Process, ints: &[i64]) {
+    let (me, ints) = (p.pid(), ints.to_vec());
+    let sender = p.spawn(move |q| async move {
+        for i in ints {
+            q.send(me, Term::Int(i));
+        }
+    });
+    wait_dead(p.node(), sender).await;
+}
+
 /// A receive takes everything that arrived into the process's private queue; what it leaves
 /// there comes before what arrives later, and `mailbox_len` counts both.
 #[tokio::test]
 async fn messages_taken_in_and_arriving_later_keep_one_order() {
     let node = Node::local("recv_private@test", 1);
     let got = in_process(&node, |mut p| async move {
-        let me = p.pid();
-        for i in 0..3 {
-            p.send(me, Term::Int(i));
-        }
-        // Takes 0..3 in, receives 1, leaves 0 and 2 behind the lock.
-        let one = p.receive_if(|t| t.as_int() == Some(1), None).await;
+        let one = leave_0_and_2_taken_in(&mut p).await;
         let after_one = p.mailbox_len();
         // 3 and 4 arrive (from another process) while 0 and 2 wait in the private queue.
-        let sender = p.spawn(move |q| async move {
-            q.send(me, Term::Int(3));
-            q.send(me, Term::Int(4));
-        });
-        wait_dead(p.node(), sender).await;
+        sent_by_another(&p, &[3, 4]).await;
         let before_four = p.mailbox_len();
         let four = p.receive_if(|t| t.as_int() == Some(4), None).await;
         let mut rest = Vec::new();
@@ -335,21 +347,14 @@ async fn a_shared_message_reaches_every_local_receiver_in_order() {
 async fn receive_takes_the_oldest_message_across_both_queues() {
     let node = Node::local("recv_oldest@test", 1);
     let got = in_process(&node, |mut p| async move {
-        let me = p.pid();
-        for i in 0..3 {
-            p.send(me, Term::Int(i));
-        }
-        // Takes 0..3 in and receives 1: 0 and 2 are left in the private queue.
-        let _ = p.receive_if(|t| t.as_int() == Some(1), None).await;
-        let sender = p.spawn(move |q| async move {
-            q.send(me, Term::Int(3));
-        });
-        wait_dead(p.node(), sender).await;
+        leave_0_and_2_taken_in(&mut p).await;
+        sent_by_another(&p, &[3]).await;
         let mut got = Vec::new();
         for _ in 0..3 {
             got.push(p.receive().await.as_int().unwrap());
         }
         // Nothing left: the next receive waits for a message sent later.
+        let me = p.pid();
         p.spawn(move |q| async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
             q.send(me, Term::Int(4));
