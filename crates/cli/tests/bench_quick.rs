@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -45,8 +46,12 @@ fn wait_bounded(child: &mut Child) -> Option<std::process::ExitStatus> {
     None
 }
 
-#[test]
-fn quick_bench_prints_every_row_for_every_pairing() {
+/// One bench at a time: each loads both CPUs of a small machine.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// `ferl bench --quick --schedulers 1` with `more` arguments, to its end: its stdout and stderr.
+fn quick_bench(more: &[&str]) -> (String, String) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
         elixir_is_installed(),
         "`elixir` was not found or does not run: install Erlang/OTP 25 and Elixir with \
@@ -54,6 +59,7 @@ fn quick_bench_prints_every_row_for_every_pairing() {
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_ferl"))
         .args(["bench", "--quick", "--schedulers", "1"])
+        .args(more)
         .process_group(0) // so that a hung run's elixir nodes and epmd can be killed with it
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -73,6 +79,20 @@ fn quick_bench_prints_every_row_for_every_pairing() {
         status.success(),
         "ferl bench --quick failed ({status}); stderr:\n{err}\nstdout:\n{out}"
     );
+    (out, err)
+}
+
+/// The table's rows, split into trimmed cells: `[_, row, what, BEAM->BEAM, ...]`.
+fn table_rows(out: &str) -> Vec<Vec<&str>> {
+    out.lines()
+        .filter(|l| l.starts_with("| "))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect()
+}
+
+#[test]
+fn quick_bench_prints_every_row_for_every_pairing() {
+    let (out, err) = quick_bench(&[]);
     assert!(
         err.contains("[bench] beam-beam run 1/1: (a)"),
         "no progress lines on stderr:\n{err}"
@@ -84,11 +104,7 @@ fn quick_bench_prints_every_row_for_every_pairing() {
     );
 
     // | row | what | BEAM->BEAM | ferl->ferl | ratio | BEAM->ferl | ratio | ferl->BEAM | ratio |
-    let rows: Vec<Vec<&str>> = out
-        .lines()
-        .filter(|l| l.starts_with("| "))
-        .map(|l| l.split('|').map(str::trim).collect())
-        .collect();
+    let rows = table_rows(&out);
     assert_eq!(rows[0][3], "BEAM->BEAM", "header row:\n{out}");
     for row in [
         "(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)", "(h)", "(i)", "limit",
@@ -113,4 +129,30 @@ fn quick_bench_prints_every_row_for_every_pairing() {
         }
     }
     assert!(!out.contains("n/a"), "{out}");
+}
+
+/// `--rows` reaches both drivers, the Elixir node A (node_a.exs's ROWS) and ferl's, and the
+/// table holds only the rows asked for.
+#[test]
+fn rows_limits_every_driver_to_the_rows_given() {
+    let (out, err) = quick_bench(&["--rows", "b", "--pairings", "beam-ferl,ferl-ferl"]);
+    assert!(
+        out.contains("rows (b) only"),
+        "the header does not say which rows ran:\n{out}"
+    );
+    assert!(
+        !err.contains(": (a)") && err.contains("beam-ferl run 1/1: (b)"),
+        "rows other than (b) ran, or (b) did not:\n{err}"
+    );
+    // rows[0] is the header row.
+    let rows = table_rows(&out);
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[1]).collect();
+    assert_eq!(names, ["(b)", "limit", "limit", "limit"], "{out}");
+    for (col, title) in [(4, "ferl->ferl"), (6, "BEAM->ferl")] {
+        assert_eq!(rows[0][col], title, "header row:\n{out}");
+        let v: f64 = rows[1][col]
+            .parse()
+            .unwrap_or_else(|_| panic!("{title} (b): {:?} is not a number:\n{out}", rows[1][col]));
+        assert!(v.is_finite() && v > 0.0, "{title} (b): value {v}");
+    }
 }

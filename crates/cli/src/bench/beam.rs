@@ -2,7 +2,7 @@
 //! `elixir bench/beam/node_a.exs B` with `BENCH_REPORT=1`, whose `@@STEP`/`@@ROW` lines are
 //! parsed here. The scripts are compiled into the binary, so `ferl bench` runs from anywhere.
 
-use super::metrics::{pairing_metrics, RunValues};
+use super::metrics::{metrics_of_rows, RunValues};
 use super::pairing::{DriverA, NodeB, RunCtx, RunningB};
 use super::procs::{tail, ChildGuard};
 use std::fs::File;
@@ -187,7 +187,7 @@ impl DriverA for BeamDriver {
                 b.log.display()
             ));
         }
-        let missing: Vec<_> = pairing_metrics()
+        let missing: Vec<_> = metrics_of_rows(&ctx.sizes.rows)
             .filter(|m| !values.contains_key(m.key))
             .map(|m| m.key)
             .collect();
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_embedded_scripts_report_every_row() {
-        for m in pairing_metrics() {
+        for m in super::super::metrics::pairing_metrics() {
             let field = m.key.split('.').nth(1).unwrap_or_default();
             assert!(
                 NODE_A_EXS.contains(&format!("{field}:")),

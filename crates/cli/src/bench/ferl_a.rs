@@ -74,9 +74,8 @@ async fn measure(
         .await
         .map_err(|e| format!(":global.sync(): {e}"))?;
     let s = ctx.sizes.clone();
-    // BENCH_ROWS=bd (profiling aid) limits this driver to some rows; the others show "-".
-    let only = std::env::var("BENCH_ROWS").unwrap_or_else(|_| "abcdefghi".into());
-    let has = |row: char| only.contains(row);
+    // `--rows` (as node_a.exs's ROWS): the other rows show "-".
+    let has = |row: char| s.rows.contains(row);
     // Warm-up for the throughput paths (not recorded), as node_a.exs.
     if has('b') {
         in_process(node, move |mut p| async move {

@@ -142,6 +142,11 @@ pub fn pairing_metrics() -> impl Iterator<Item = &'static Metric> {
     METRICS.iter().filter(|m| m.row != "limit")
 }
 
+/// The metrics of the pairing rows among `rows` (letters, as `Sizes::rows`).
+pub fn metrics_of_rows(rows: &str) -> impl Iterator<Item = &'static Metric> + '_ {
+    pairing_metrics().filter(move |m| m.key.split('.').next().is_some_and(|r| rows.contains(r)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,10 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = Pairing::parse,
           default_value = "beam-beam,ferl-ferl,beam-ferl,ferl-beam")]
     pairings: Vec<Pairing>,
+    /// Rows to measure, as letters: `--rows d` runs (d) alone, `--rows bde` three rows; the
+    /// others show "-" [default: abcdefghi, every row].
+    #[arg(long, value_name = "LETTERS", value_parser = sizes::parse_rows)]
+    rows: Option<String>,
     /// Also write the table to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -86,6 +90,9 @@ pub fn run(args: BenchArgs) -> ExitCode {
     if let Some(n) = args.schedulers {
         sizes.schedulers = n.into();
     }
+    if let Some(rows) = &args.rows {
+        sizes.rows.clone_from(rows);
+    }
     let mode = if args.quick { "quick" } else { "full" };
     match bench(&sizes, &args.pairings, mode) {
         Ok(table) => {
@@ -108,7 +115,11 @@ pub fn run(args: BenchArgs) -> ExitCode {
 /// Sets up (scratch directory, private epmd), runs everything, tears down, renders the table.
 /// Logs are deleted after a success and kept after a failure.
 fn bench(sizes: &Sizes, requested: &[Pairing], mode: &str) -> Result<String, String> {
-    let header = machine::header(mode, sizes.runs, sizes.schedulers);
+    let mut header = machine::header(mode, sizes.runs, sizes.schedulers);
+    if sizes.rows != sizes::ALL_ROWS {
+        let rows: Vec<String> = sizes.rows.chars().map(|r| format!("({r})")).collect();
+        header.push_str(&format!("; rows {} only (--rows)", rows.join(" ")));
+    }
     let runnable: Vec<Pairing> = Pairing::ALL
         .into_iter()
         .filter(|p| requested.contains(p))

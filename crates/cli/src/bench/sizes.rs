@@ -25,6 +25,25 @@ pub struct Sizes {
     /// machine, so each gets half its CPUs. The BEAM nodes keep their default, one scheduler
     /// per CPU.
     pub schedulers: usize,
+    /// The rows (a)-(i) to measure, as their letters in order (`--rows`); the others show
+    /// "-" in the table.
+    pub rows: String,
+}
+
+/// Every row, (a) to (i).
+pub const ALL_ROWS: &str = "abcdefghi";
+
+/// `--rows`: some of the letters a-i, in any order and case, as the letters in table order.
+pub fn parse_rows(s: &str) -> Result<String, String> {
+    let s = s.to_ascii_lowercase();
+    if let Some(c) = s.chars().find(|c| !ALL_ROWS.contains(*c)) {
+        return Err(format!("no row ({c}): the rows are the letters a to i"));
+    }
+    let rows: String = ALL_ROWS.chars().filter(|c| s.contains(*c)).collect();
+    if rows.is_empty() {
+        return Err("no rows given: the rows are the letters a to i".into());
+    }
+    Ok(rows)
 }
 
 impl Sizes {
@@ -56,6 +75,7 @@ impl Sizes {
             raw_frames: 1_000_000,
             run_timeout_s: 900,
             schedulers: crate::schedulers::share(2),
+            rows: ALL_ROWS.into(),
         }
     }
 
@@ -98,6 +118,7 @@ impl Sizes {
             ("G_ROUNDS", v(self.g_rounds)),
             ("H_PROCS", v(self.h_procs)),
             ("I_CONNECTS", v(self.i_connects)),
+            ("ROWS", self.rows.clone()),
         ]
     }
 }
@@ -112,5 +133,16 @@ mod tests {
         assert!(q.n_msg < f.n_msg && q.n_rtt < f.n_rtt && q.h_procs < f.h_procs);
         assert_eq!(q.runs, 1);
         assert!(q.node_a_env().contains(&("N_MSG", "20000".to_string())));
+        assert!(f.node_a_env().contains(&("ROWS", "abcdefghi".to_string())));
+    }
+
+    #[test]
+    fn rows_are_letters_a_to_i_in_table_order() {
+        assert_eq!(parse_rows("db").as_deref(), Ok("bd"));
+        assert_eq!(parse_rows("IhA").as_deref(), Ok("ahi"));
+        assert_eq!(parse_rows("dd").as_deref(), Ok("d"));
+        assert!(parse_rows("j").unwrap_err().contains("(j)"));
+        assert!(parse_rows("b,d").unwrap_err().contains("(,)"));
+        assert!(parse_rows("").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! The one Markdown table `ferl bench` prints: per metric, the median over runs of each
 //! pairing, each ferl pairing's ratio to BEAM->BEAM, and the raw-TCP limit rows.
 
-use super::metrics::{RunValues, METRICS};
+use super::metrics::{metrics_of_rows, Metric, RunValues, METRICS};
 use super::pairing::Pairing;
 use super::sizes::Sizes;
 use std::collections::BTreeMap;
@@ -51,7 +51,10 @@ pub fn render(header: &str, sizes: &Sizes, results: &Results) -> String {
     }
     let _ = writeln!(out, "{head}");
     let _ = writeln!(out, "|---|---|---:|{}", "---:|---:|".repeat(3));
-    for m in METRICS {
+    // Rows left out with `--rows` are left out of the table too.
+    let measured =
+        |m: &&Metric| m.row == "limit" || metrics_of_rows(&sizes.rows).any(|r| r.key == m.key);
+    for m in METRICS.iter().filter(measured) {
         let what = format!("{} {}", (m.what)(sizes), m.better.arrow());
         let _ = write!(out, "| {} | {what} |", m.row);
         if m.row == "limit" {
@@ -160,5 +163,27 @@ mod tests {
         let row_e = t.lines().find(|l| l.starts_with("| (e) |")).unwrap();
         assert_eq!(row_e.split('|').map(str::trim).nth(4), Some("-"));
         assert!(!t.contains("n/a"));
+    }
+
+    #[test]
+    fn rows_left_out_with_rows_are_not_in_the_table() {
+        let mut results = Results::default();
+        results
+            .pairings
+            .insert(Pairing::BeamBeam, vec![run(&[("d.msgs_per_s", 700000.0)])]);
+        results.limit = vec![run(&[("limit.rtt_p50_us", 9.5)])];
+        let sizes = Sizes {
+            rows: "d".into(),
+            ..Sizes::quick()
+        };
+        let t = render("# h", &sizes, &results);
+        let rows: Vec<&str> = t
+            .lines()
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter_map(|l| l.split(' ').next())
+            .filter(|r| r.starts_with('(') || *r == "limit")
+            .collect();
+        assert_eq!(rows, ["(d)", "limit", "limit", "limit"]);
+        assert!(t.contains("| 700000 |"));
     }
 }
