@@ -374,6 +374,7 @@ async fn reader(
         // decoded out of one frozen chunk: one reference count for the read, where a `Bytes`
         // per packet cost two atomic operations per message.
         let mut bad = None;
+        let mut handed_over = false;
         match frame::next_at(&buf, 0, cfg.max_packet) {
             Ok(Some(_)) => {
                 let chunk = buf.split().freeze();
@@ -410,6 +411,7 @@ async fn reader(
                             break 'outer;
                         }
                         events.messages(peer, conn, &mut batch);
+                        handed_over = true;
                     }
                 }
                 if bad.is_none() {
@@ -421,8 +423,10 @@ async fn reader(
             Ok(None) => frame::reserve_for_next(&mut buf),
             Err(e) => bad = Some(frame_error(e)),
         }
-        let delivered = !batch.is_empty();
-        if delivered {
+        // Whether this read handed anything over: full batches inside the loop count too (a
+        // read of exactly `MAX_BATCH` messages leaves no partial batch behind).
+        let delivered = handed_over || !batch.is_empty();
+        if !batch.is_empty() {
             if *shutdown.borrow() {
                 break 'outer;
             }
@@ -983,6 +987,35 @@ mod tests {
     /// delivery's receiver (a task spawned by the sink) runs before the next delivery.
     #[tokio::test(flavor = "current_thread")]
     async fn woken_receivers_run_before_the_next_read() {
+        receivers_run_between_reads(1000, 320).await;
+    }
+
+    /// The same when a read ends exactly on a batch: 256-byte packets, so that each 64 KB read
+    /// is `MAX_BATCH` messages, all handed over as a full batch inside the read's loop. The
+    /// reader once yielded only for a last, partial batch; with none it read on (up to
+    /// tokio's budget of 128 reads, 8 MB), and in `ferl bench` (d), whose packets are 64 bytes,
+    /// the sink's mailbox grew to 130k messages and the row fell to 4-6M msgs/s.
+    #[tokio::test(flavor = "current_thread")]
+    async fn woken_receivers_run_before_the_next_read_after_a_read_of_full_batches() {
+        let frame = |len| {
+            let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
+            Message::new(
+                crate::control::ControlMessage::Send { to, token: None },
+                Some(Term::from(Bytes::from(vec![7u8; len]))),
+            )
+            .to_frame()
+            .len()
+        };
+        let payload = (24..256)
+            .find(|&len| frame(len) == 256)
+            .expect("a 256-byte packet");
+        assert_eq!(64 * 1024 / 256, MAX_BATCH, "a read is one full batch");
+        receivers_run_between_reads(payload, 5 * MAX_BATCH).await;
+    }
+
+    /// `n` packets, each a binary of `payload` bytes, queued before the reader starts; then
+    /// every delivery's receiver must have run before the next delivery.
+    async fn receivers_run_between_reads(payload: usize, n: usize) {
         use crate::control::ControlMessage;
         // A receive buffer that holds all of it, so that it is all queued before the start.
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -1019,10 +1052,9 @@ mod tests {
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let frame = Message::new(
             ControlMessage::Send { to, token: None },
-            Some(Term::from(Bytes::from(vec![7u8; 1000]))),
+            Some(Term::from(Bytes::from(vec![7u8; payload]))),
         )
         .to_frame();
-        let n = 320;
         let bytes: Vec<u8> = (0..n).flat_map(|_| frame.iter().copied()).collect();
         theirs.write_all(&bytes).await.expect("write");
         tokio::time::sleep(Duration::from_millis(50)).await;
