@@ -242,6 +242,7 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::metrics::pairing_metrics;
     use super::*;
 
     #[test]
@@ -260,7 +261,7 @@ mod tests {
 
     #[test]
     fn the_embedded_scripts_report_every_row() {
-        for m in super::super::metrics::pairing_metrics() {
+        for m in pairing_metrics() {
             let field = m.key.split('.').nth(1).unwrap_or_default();
             assert!(
                 NODE_A_EXS.contains(&format!("{field}:")),

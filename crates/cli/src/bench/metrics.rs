@@ -142,9 +142,16 @@ pub fn pairing_metrics() -> impl Iterator<Item = &'static Metric> {
     METRICS.iter().filter(|m| m.row != "limit")
 }
 
-/// The metrics of the pairing rows among `rows` (letters, as `Sizes::rows`).
+impl Metric {
+    /// Whether this is a metric of a pairing row among `rows` (letters, as `Sizes::rows`).
+    pub fn in_rows(&self, rows: &str) -> bool {
+        self.row != "limit" && self.key.split('.').next().is_some_and(|r| rows.contains(r))
+    }
+}
+
+/// The metrics of the pairing rows among `rows`.
 pub fn metrics_of_rows(rows: &str) -> impl Iterator<Item = &'static Metric> + '_ {
-    pairing_metrics().filter(move |m| m.key.split('.').next().is_some_and(|r| rows.contains(r)))
+    pairing_metrics().filter(move |m| m.in_rows(rows))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The one Markdown table `ferl bench` prints: per metric, the median over runs of each
 //! pairing, each ferl pairing's ratio to BEAM->BEAM, and the raw-TCP limit rows.
 
-use super::metrics::{metrics_of_rows, Metric, RunValues, METRICS};
+use super::metrics::{Metric, RunValues, METRICS};
 use super::pairing::Pairing;
 use super::sizes::Sizes;
 use std::collections::BTreeMap;
@@ -52,8 +52,7 @@ pub fn render(header: &str, sizes: &Sizes, results: &Results) -> String {
     let _ = writeln!(out, "{head}");
     let _ = writeln!(out, "|---|---|---:|{}", "---:|---:|".repeat(3));
     // Rows left out with `--rows` are left out of the table too.
-    let measured =
-        |m: &&Metric| m.row == "limit" || metrics_of_rows(&sizes.rows).any(|r| r.key == m.key);
+    let measured = |m: &&Metric| m.row == "limit" || m.in_rows(&sizes.rows);
     for m in METRICS.iter().filter(measured) {
         let what = format!("{} {}", (m.what)(sizes), m.better.arrow());
         let _ = write!(out, "| {} | {what} |", m.row);
