@@ -143,9 +143,10 @@ pub fn pairing_metrics() -> impl Iterator<Item = &'static Metric> {
 }
 
 impl Metric {
-    /// Whether this is a metric of a pairing row among `rows` (letters, as `Sizes::rows`).
+    /// Whether this is a metric of a pairing row among `rows` (letters a-i, as `Sizes::rows`;
+    /// a `limit.` key is never among them).
     pub fn in_rows(&self, rows: &str) -> bool {
-        self.row != "limit" && self.key.split('.').next().is_some_and(|r| rows.contains(r))
+        self.key.split('.').next().is_some_and(|r| rows.contains(r))
     }
 }
 
