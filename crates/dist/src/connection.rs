@@ -997,26 +997,26 @@ mod tests {
     /// the sink's mailbox grew to 130k messages and the row fell to 4-6M msgs/s.
     #[tokio::test(flavor = "current_thread")]
     async fn woken_receivers_run_before_the_next_read_after_a_read_of_full_batches() {
-        let frame = |len| {
-            let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
-            Message::new(
-                crate::control::ControlMessage::Send { to, token: None },
-                Some(Term::from(Bytes::from(vec![7u8; len]))),
-            )
-            .to_frame()
-            .len()
-        };
         let payload = (24..256)
-            .find(|&len| frame(len) == 256)
+            .find(|&len| binary_send_frame(len).len() == 256)
             .expect("a 256-byte packet");
         assert_eq!(64 * 1024 / 256, MAX_BATCH, "a read is one full batch");
         receivers_run_between_reads(payload, 5 * MAX_BATCH).await;
     }
 
+    /// A SEND packet whose message is a binary of `payload` bytes.
+    fn binary_send_frame(payload: usize) -> Bytes {
+        let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
+        Message::new(
+            crate::control::ControlMessage::Send { to, token: None },
+            Some(Term::from(Bytes::from(vec![7u8; payload]))),
+        )
+        .to_frame()
+    }
+
     /// `n` packets, each a binary of `payload` bytes, queued before the reader starts; then
     /// every delivery's receiver must have run before the next delivery.
     async fn receivers_run_between_reads(payload: usize, n: usize) {
-        use crate::control::ControlMessage;
         // A receive buffer that holds all of it, so that it is all queued before the start.
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -1049,12 +1049,7 @@ mod tests {
         }
         let sink = Arc::new(Woken::default());
         let (_h, r) = reader_on(ours, sink.clone());
-        let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
-        let frame = Message::new(
-            ControlMessage::Send { to, token: None },
-            Some(Term::from(Bytes::from(vec![7u8; payload]))),
-        )
-        .to_frame();
+        let frame = binary_send_frame(payload);
         let bytes: Vec<u8> = (0..n).flat_map(|_| frame.iter().copied()).collect();
         theirs.write_all(&bytes).await.expect("write");
         tokio::time::sleep(Duration::from_millis(50)).await;
