@@ -18,6 +18,8 @@ terms = [
   <<5::size(3)>>, <<1, 3::size(5)>>,
   [], [1, 2, 3], 'abc', [104, 233], [1 | 2], [:a, :b | :c], [a: 1, b: "two"], ["hello world": 1],
   [{:a, 1}, {"b", 2}], {}, {1}, {:a, {:b, [c: 3]}},
+  [35, 123], [35, 35, 123], String.to_atom(<<35, 123>>), String.to_atom(<<97, 35, 123, 98>>),
+  [{String.to_atom(<<35, 123>>), 2}], %{String.to_atom(<<35, 123>>) => 2},
   %{}, %{a: 1, b: 2}, %{"k" => 1}, %{1 => :int, :a => :atom}, %{"hello world": 1},
   %{a: %{b: [1, 2]}}, struct(Client, name: "alice", pid: self()),
   self(), make_ref(), &:lists.map/2, &Enum.map/2, hd(:erlang.ports())

@@ -68,12 +68,24 @@ fn alias(s: &str) -> Option<&str> {
 
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        push_escaped(&mut out, c, '"');
-    }
-    out.push('"');
+    push_quoted(&mut out, s.chars(), '"');
     out
+}
+
+/// `chars` between `quote`s, escaped as `inspect` does. Both quotes interpolate in Elixir
+/// source (strings, charlists, quoted atoms and keys), so a `#` before `{` is escaped too:
+/// `'\#{'`, `:"\#{"`.
+fn push_quoted(out: &mut String, chars: impl Iterator<Item = char>, quote: char) {
+    out.push(quote);
+    let mut chars = chars.peekable();
+    while let Some(c) = chars.next() {
+        if c == '#' && chars.peek() == Some(&'{') {
+            out.push_str("\\#");
+        } else {
+            push_escaped(out, c, quote);
+        }
+    }
+    out.push(quote);
 }
 
 /// An atom as `inspect` writes it: `:ok`, `nil`, `Foo.Bar`, `:"hello world"`.
@@ -116,7 +128,6 @@ fn push_escaped(out: &mut String, c: char, quote: char) {
         '\u{07}' => out.push_str("\\a"),
         '\u{7f}' => out.push_str("\\d"),
         '\\' => out.push_str("\\\\"),
-        '#' if quote == '"' => out.push('#'),
         c if c == quote => {
             out.push('\\');
             out.push(c);
@@ -144,18 +155,7 @@ fn ascii_printable(v: &[Term]) -> bool {
 }
 
 fn write_string_binary(s: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '#' && chars.peek() == Some(&'{') {
-            out.push_str("\\#");
-        } else {
-            push_escaped(&mut out, c, '"');
-        }
-    }
-    out.push('"');
-    f.write_str(&out)
+    f.write_str(&quoted(s))
 }
 
 fn write_bits(bytes: &[u8], bits: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -256,13 +256,12 @@ fn write_term(t: &Term, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_char('}')
         }
         Term::List(v) if ascii_printable(v) => {
-            let mut s = String::from("'");
-            for e in v {
-                if let Term::Int(i) = e {
-                    push_escaped(&mut s, char::from_u32(*i as u32).unwrap_or('?'), '\'');
-                }
-            }
-            s.push('\'');
+            let mut s = String::with_capacity(v.len() + 2);
+            let chars = v.iter().filter_map(|e| match e {
+                Term::Int(i) => Some(char::from_u32(*i as u32).unwrap_or('?')),
+                _ => None,
+            });
+            push_quoted(&mut s, chars, '\'');
             f.write_str(&s)
         }
         Term::List(v) if is_keyword(v) => {
