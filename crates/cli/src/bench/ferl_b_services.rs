@@ -140,7 +140,7 @@ pub async fn reset_stack(node: &Node) -> Result<Term, ferl::Exception> {
 }
 
 /// node_b.exs's `BenchStack.loop/2`: the tutorial's server protocol without logging. `subs` maps
-/// a subscriber's name to its pid (the Map), `stack` holds the `{name, item}` entries as pairs.
+/// a subscriber's name to its pid (the Map), `stack` holds the `{name, item}` entries, packed (stack_store.rs).
 async fn bench_stack(
     mut p: Process,
     mut subs: BTreeMap<Term, Pid>,
@@ -162,9 +162,8 @@ async fn bench_stack(
             continue;
         };
         if tag == push && t.len() == 3 {
-            let (item, name) = (t.swap_remove(2), t.swap_remove(1));
-            notify(&p, &subs, "push", &name, &item);
-            stack.push((name, item));
+            notify(&p, &subs, "push", &t[1], &t[2]);
+            stack.push(&t[1], &t[2]);
         } else if tag == pop && t.len() == 2 {
             match stack.pop() {
                 None => {
@@ -188,7 +187,7 @@ async fn bench_stack(
             let to = subs.get(&t[1]).copied().ok_or_else(badarg)?;
             let list = stack
                 .top_first()
-                .map(|(name, item)| Term::Tuple(vec![name.clone(), item.clone()]))
+                .map(|(name, item)| Term::Tuple(vec![name, item]))
                 .collect();
             p.send(
                 to,
