@@ -66,6 +66,55 @@ fn new_entries_then_cached_references() {
     assert!(refs.is_empty());
 }
 
+/// A packet: `h` and 16 bytes after it (a control message would follow), so that a header
+/// the cache remembers can be compared as one word.
+fn packet(h: &[u8]) -> Vec<u8> {
+    let mut body = h.to_vec();
+    body.extend([0x83; 16]);
+    body
+}
+
+/// A stream's repeated header is read from the last one: the same atoms, whatever follows it,
+/// without going through the slots again (`read_last` takes it).
+#[test]
+fn a_repeated_header_is_read_as_the_last_one() {
+    let mut c = AtomCache::default();
+    let mut refs = Vec::new();
+    let fill = header(&[(true, 0, 0, "bench_sink"), (true, 2, 9, "push")], false);
+    c.read_header(&packet(&fill), &mut refs).expect("fill");
+    let h = header(&[(false, 2, 9, ""), (false, 0, 0, "")], false);
+    let want = vec![Atom::new("push"), Atom::new("bench_sink")];
+    for tail in [0u8, 7, 255] {
+        let mut body = packet(&h);
+        body[h.len()..].fill(tail);
+        assert_eq!(c.read_header(&body, &mut refs), Ok(h.len()));
+        assert_eq!(refs, want);
+        assert_eq!(c.read_last(&body, &mut Vec::new()), Some(h.len()));
+    }
+    // Another header of the same length is not taken for it.
+    let other = header(&[(false, 0, 0, ""), (false, 2, 9, "")], false);
+    assert_eq!(c.read_last(&packet(&other), &mut Vec::new()), None);
+    assert_eq!(c.read_header(&packet(&other), &mut refs), Ok(other.len()));
+    assert_eq!(refs, vec![Atom::new("bench_sink"), Atom::new("push")]);
+}
+
+/// A header that fills a slot changes what a remembered header's references name: the next
+/// read of that header gives the slot's new atom.
+#[test]
+fn a_header_that_fills_slots_forgets_the_last_one() {
+    let mut c = AtomCache::default();
+    let mut refs = Vec::new();
+    let fill = header(&[(true, 1, 4, "a"), (true, 1, 5, "b")], false);
+    c.read_header(&packet(&fill), &mut refs).expect("fill");
+    let h = packet(&header(&[(false, 1, 4, ""), (false, 1, 5, "")], false));
+    c.read_header(&h, &mut refs).expect("cached");
+    assert_eq!(refs, vec![Atom::new("a"), Atom::new("b")]);
+    let refill = header(&[(true, 1, 4, "c")], false);
+    c.read_header(&packet(&refill), &mut refs).expect("refill");
+    c.read_header(&h, &mut refs).expect("cached again");
+    assert_eq!(refs, vec![Atom::new("c"), Atom::new("b")]);
+}
+
 #[test]
 fn specific_errors() {
     let mut c = AtomCache::default();
@@ -119,6 +168,38 @@ proptest! {
                 entries.iter().map(|(n, s, i, t)| (*n, *s, *i, t.as_str())).collect();
             let h = header(&borrowed, long);
             prop_assert_eq!(c.read_header(&h, &mut refs), Ok(h.len()));
+            prop_assert_eq!(&refs, &expect);
+        }
+    }
+
+    /// A stream drawn from a few headers, so that the same one often comes again (the case the
+    /// cache remembers), some of them filling slots: every reference resolves to the atom the
+    /// model says.
+    #[test]
+    fn repeated_headers_resolve_like_the_model(
+        pool in proptest::collection::vec(
+            proptest::collection::vec((any::<bool>(), 0u8..2, 0u8..3, "[a-z]{1,3}"), 1..10),
+            1..5),
+        picks in proptest::collection::vec(any::<prop::sample::Index>(), 1..40),
+    ) {
+        let mut c = AtomCache::default();
+        let mut model: std::collections::HashMap<(u8, u8), String> = Default::default();
+        let mut refs = Vec::new();
+        for pick in picks {
+            let entries = &pool[pick.index(pool.len())];
+            let entries: Vec<(bool, u8, u8, &str)> = entries
+                .iter()
+                .map(|(new, s, i, t)| (*new || !model.contains_key(&(*s, *i)), *s, *i, t.as_str()))
+                .collect();
+            let mut expect = Vec::new();
+            for (new, s, i, t) in &entries {
+                if *new {
+                    model.insert((*s, *i), t.to_string());
+                }
+                expect.push(Atom::new(&model[&(*s, *i)]));
+            }
+            let h = header(&entries, false);
+            prop_assert_eq!(c.read_header(&packet(&h), &mut refs), Ok(h.len()));
             prop_assert_eq!(&refs, &expect);
         }
     }

@@ -231,8 +231,7 @@ impl ConnectionHandle {
                 control,
                 payload,
                 flags,
-                &mut q.cache,
-                &mut q.refs,
+                (&mut q.cache, &mut q.refs, &mut q.last),
                 &mut q.buf,
             )
         });
@@ -1080,6 +1079,7 @@ mod tests {
         // Both kinds of packet, ticks, and now and then a packet larger than a read.
         let to = etf::Pid::new(Atom::new("peer@h"), 1, 0, 1);
         let (mut cache, mut refs) = (OutCache::default(), HeaderRefs::default());
+        let mut last = crate::LastTraffic::default();
         let mut bytes = BytesMut::new();
         let (mut want, mut big) = (Vec::new(), Vec::new());
         for i in 0..300i64 {
@@ -1097,7 +1097,7 @@ mod tests {
             if i % 2 == 0 {
                 bytes.extend_from_slice(&m.to_frame());
             } else {
-                m.encode_for(flags::DEFAULT, &mut cache, &mut refs, &mut bytes);
+                m.encode_for(flags::DEFAULT, &mut cache, &mut refs, &mut last, &mut bytes);
             }
             if i % 150 == 7 {
                 big.push(start..bytes.len());

@@ -5,6 +5,7 @@
 use crate::atom_cache::{AtomCache, HeaderError, HeaderRefs, OutCache};
 use crate::control_fast;
 use crate::frame::PASS_THROUGH;
+use crate::last_traffic::LastTraffic;
 use bytes::{BufMut, Bytes, BytesMut};
 use etf::tag::{
     ATOM_CACHE_REF, NEWER_REFERENCE_EXT, NEW_PID_EXT, SMALL_INTEGER_EXT, SMALL_TUPLE_EXT,
@@ -789,20 +790,21 @@ impl Message {
     /// DIST_HDR_ATOM_CACHE was negotiated (BEAM then accepts nothing else), after a
     /// distribution header, terms without version bytes, the node and name atoms of the
     /// traffic's control messages as references into the peer's cache (`cache`: what it holds
-    /// after what this connection sent; `refs`: scratch); else `encode`.
+    /// after what this connection sent; `refs`: scratch; `last`: the connection's last traffic
+    /// packet); else `encode`.
     pub fn encode_for(
         &self,
         flags: u64,
         cache: &mut OutCache,
         refs: &mut HeaderRefs,
+        last: &mut LastTraffic,
         buf: &mut BytesMut,
     ) {
         encode_parts_for(
             &self.control,
             self.payload.as_ref(),
             flags,
-            cache,
-            refs,
+            (cache, refs, last),
             buf,
         )
     }
@@ -829,24 +831,33 @@ pub fn encode_parts_for(
     control: &ControlMessage,
     payload: Option<&Term>,
     flags: u64,
-    cache: &mut OutCache,
-    refs: &mut HeaderRefs,
+    (cache, refs, last): (&mut OutCache, &mut HeaderRefs, &mut LastTraffic),
     buf: &mut BytesMut,
 ) {
     if flags & crate::flags::DFLAG_DIST_HDR_ATOM_CACHE == 0 {
         return encode_parts(control, payload, buf);
     }
     framed(buf, |buf| {
-        refs.clear();
         let payload = payload_to_send(control, payload);
+        last.walked.clear();
+        if let Some(p) = payload {
+            payload_atoms(p, &mut last.walked);
+        }
+        if last.write_again(control, payload, buf) {
+            return;
+        }
+        refs.clear();
+        let start = buf.len();
         // The header lists the references and goes first: a first pass over the control
         // message only takes its atoms', the second writes it.
         match control.traffic_cached(cache, refs, None) {
             Some(_) => {
                 // The payload's atoms are named by reference too, as erts does: the
                 // peer then finds them by index instead of by their text.
-                if let Some(p) = payload {
-                    payload_refs(p, cache, refs);
+                for &a in &last.walked {
+                    if refs.len() < PAYLOAD_REFS.min(crate::atom_cache::MAX_REFS) {
+                        refs.index(cache, a);
+                    }
                 }
                 refs.write(buf);
                 buf.reserve(CTRL_MAX);
@@ -857,6 +868,7 @@ pub fn encode_parts_for(
                 // SAFETY: `traffic_cached` initialised the first `n` spare bytes, which
                 // `reserve` made room for.
                 unsafe { buf.set_len(buf.len() + n) };
+                last.keep(control, refs, &buf[start..]);
                 if let Some(p) = payload {
                     etf::encode_dist_term_with_refs(p, refs.atoms(), buf);
                 }
@@ -901,15 +913,12 @@ const PAYLOAD_REFS: usize = 32;
 const PAYLOAD_WALK: usize = 128;
 const PAYLOAD_DEPTH: usize = 8;
 
-/// Adds the atoms of the payload `t` (and the node atoms of its pids, references and ports) to
-/// `refs`, depth-first, within the limits above.
-fn payload_refs(t: &Term, cache: &mut OutCache, refs: &mut HeaderRefs) {
+/// The atoms of the payload `t` (and the node atoms of its pids, references and ports), onto
+/// `out`, depth-first, within the walk's limits above (`PAYLOAD_REFS` then bounds how many of
+/// them become references).
+fn payload_atoms(t: &Term, out: &mut Vec<Atom>) {
     let mut budget = PAYLOAD_WALK;
-    walk_atoms(t, 0, &mut budget, &mut |a| {
-        if refs.len() < PAYLOAD_REFS.min(crate::atom_cache::MAX_REFS) {
-            refs.index(cache, a);
-        }
-    });
+    walk_atoms(t, 0, &mut budget, &mut |a| out.push(a));
 }
 
 fn walk_atoms(t: &Term, depth: usize, budget: &mut usize, add: &mut impl FnMut(Atom)) {

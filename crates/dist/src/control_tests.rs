@@ -335,10 +335,17 @@ fn traffic(kind: u8, a: u16, b: u16, name: u16) -> Message {
 /// The packets `msgs` make, sent in order over one connection with the atom cache.
 fn sent_with_cache(msgs: &[Message]) -> Vec<Bytes> {
     let (mut out, mut refs) = (OutCache::default(), HeaderRefs::default());
+    let mut last = LastTraffic::default();
     msgs.iter()
         .map(|m| {
             let mut buf = BytesMut::new();
-            m.encode_for(crate::flags::DEFAULT, &mut out, &mut refs, &mut buf);
+            m.encode_for(
+                crate::flags::DEFAULT,
+                &mut out,
+                &mut refs,
+                &mut last,
+                &mut buf,
+            );
             buf.freeze()
         })
         .collect()
@@ -550,6 +557,39 @@ proptest! {
         }
     }
 
+    /// A stream that repeats a few traffic messages (copied from the last packet when they
+    /// repeat), with other messages in between whose node names take cache slots (3000 names
+    /// for 2048 slots): byte for byte what it is when every packet is built afresh, and read
+    /// back as sent.
+    #[test]
+    fn repeated_packets_are_the_bytes_built_afresh(
+        pool in proptest::collection::vec((any::<u8>(), 0u16..3000, 0u16..3000, 0u16..5), 1..4),
+        picks in proptest::collection::vec((any::<bool>(), any::<prop::sample::Index>(), (any::<u8>(), 0u16..3000, 0u16..3000, 0u16..5)), 1..200),
+    ) {
+        let sent: Vec<Message> = picks
+            .iter()
+            .map(|(repeat, ix, other)| {
+                let (k, a, b, n) = if *repeat { pool[ix.index(pool.len())] } else { *other };
+                traffic(k, a, b, n)
+            })
+            .collect();
+        let (mut out, mut refs, mut last) = (OutCache::default(), HeaderRefs::default(), LastTraffic::default());
+        let (mut out2, mut refs2) = (OutCache::default(), HeaderRefs::default());
+        let mut cache = AtomCache::default();
+        for m in &sent {
+            let mut buf = BytesMut::new();
+            m.encode_for(crate::flags::DEFAULT, &mut out, &mut refs, &mut last, &mut buf);
+            let mut afresh = BytesMut::new();
+            m.encode_for(crate::flags::DEFAULT, &mut out2, &mut refs2, &mut LastTraffic::default(), &mut afresh);
+            prop_assert_eq!(&buf, &afresh);
+            let Ok(Some(Frame::DistHeader(body))) = frame::parse(&mut buf, 1 << 20) else {
+                panic!("not a header packet");
+            };
+            let got = Message::decode_with_header(body, &mut cache);
+            prop_assert_eq!(got.as_ref(), Ok(m));
+        }
+    }
+
     /// Sent with the atom cache (3000 node names for 2048 slots, so entries are replaced) and
     /// read back by the receiving cache: every message comes out as it went in.
     #[test]
@@ -557,10 +597,11 @@ proptest! {
         msgs in proptest::collection::vec((any::<u8>(), 0u16..3000, 0u16..3000, 0u16..5), 1..300)
     ) {
         let (mut out, mut refs, mut cache) = (OutCache::default(), HeaderRefs::default(), AtomCache::default());
+        let mut last = LastTraffic::default();
         let mut buf = BytesMut::new();
         let sent: Vec<Message> = msgs.iter().map(|&(k, a, b, n)| traffic(k, a, b, n)).collect();
         for m in &sent {
-            m.encode_for(crate::flags::DEFAULT, &mut out, &mut refs, &mut buf);
+            m.encode_for(crate::flags::DEFAULT, &mut out, &mut refs, &mut last, &mut buf);
         }
         for m in sent {
             let Ok(Some(Frame::DistHeader(body))) = frame::parse(&mut buf, 1 << 20) else {
@@ -641,4 +682,59 @@ proptest! {
         body.truncate(cut % (n + 1));
         let _ = Message::decode(Bytes::from(body));
     }
+}
+
+/// The packet of a message sent again is copied from the last one, and not once a message in
+/// between has given one of its atoms' cache slots to another atom: it then names that atom
+/// again as a new entry, and the peer reads the message as it was sent.
+#[test]
+fn a_packet_is_not_copied_once_its_atoms_lost_their_slots() {
+    let m = Message::new(
+        ControlMessage::RegSend {
+            from: Pid::new(Atom::new("last_traffic_a@host"), 1, 2, 3),
+            to: Atom::new("last_traffic_sink"),
+            token: None,
+        },
+        Some(Term::tuple(vec![
+            Term::atom("last_traffic_push"),
+            Term::Int(1),
+        ])),
+    );
+    let (mut out, mut refs, mut last) = (
+        OutCache::default(),
+        HeaderRefs::default(),
+        LastTraffic::default(),
+    );
+    let mut cache = AtomCache::default();
+    let mut send = |m: &Message, out: &mut OutCache, last: &mut LastTraffic| {
+        let mut buf = BytesMut::new();
+        m.encode_for(crate::flags::DEFAULT, out, &mut refs, last, &mut buf);
+        let Ok(Some(Frame::DistHeader(body))) = frame::parse(&mut buf, 1 << 20) else {
+            panic!("not a header packet");
+        };
+        let got = Message::decode_with_header(body.clone(), &mut cache);
+        assert_eq!(got.as_ref(), Ok(m));
+        body
+    };
+    send(&m, &mut out, &mut last);
+    let second = send(&m, &mut out, &mut last);
+    let third = send(&m, &mut out, &mut last);
+    assert_eq!(third, second, "the same packet");
+    // An atom on the sink name's slot: a message naming it takes the slot.
+    let sink_slot = crate::atom_cache::slot_of(Atom::new("last_traffic_sink"));
+    let rival = (0..100_000)
+        .map(|k| Atom::new(&format!("last_traffic_rival_{k}")))
+        .find(|a| crate::atom_cache::slot_of(*a) == sink_slot)
+        .expect("an atom on the same slot");
+    let other = Message::new(
+        ControlMessage::RegSend {
+            from: Pid::new(Atom::new("last_traffic_a@host"), 1, 2, 3),
+            to: rival,
+            token: None,
+        },
+        Some(Term::Int(0)),
+    );
+    send(&other, &mut out, &mut last);
+    let fourth = send(&m, &mut out, &mut last);
+    assert_ne!(fourth, second, "the sink's name is a new entry again");
 }

@@ -5,7 +5,8 @@
 //! Layers, bottom up:
 //! - sans-I/O: [`flags`], [`cookie`], [`handshake_msg`] + [`handshake`] (`Initiator`,
 //!   `Acceptor`), [`frame`], [`atom_cache`] (the distribution header's atom cache),
-//!   [`control`] (`ControlMessage`, `Message`).
+//!   [`control`] (`ControlMessage`, `Message`), `last_traffic` (a stream's repeated header
+//!   and control message, copied from its last packet).
 //! - tokio: [`handshake_io`] (`connect`, `accept`, with the 7 s per-step setup timeout),
 //!   [`connection`] (`spawn` -> `ConnectionHandle`, reader/writer/ticker tasks, `Event`s to an
 //!   `EventSink` called on the connection's own task, senders encoding into its outbox;
@@ -24,6 +25,7 @@ pub mod frame;
 pub mod handshake;
 pub mod handshake_io;
 pub mod handshake_msg;
+mod last_traffic;
 mod low_water;
 pub mod net;
 mod outbox;
@@ -39,4 +41,5 @@ pub use handshake::{
     AcceptDecision, Acceptor, HandshakeConfig, HandshakeError, Initiator, Outcome, Step,
 };
 pub use handshake_io::{AcceptAll, AcceptPolicy, Established, SetupConfig, SetupError};
+pub use last_traffic::LastTraffic;
 pub use net::{Net, NetError};

@@ -28,6 +28,7 @@
 //! nothing unwritten, so bytes leave in queue order.
 
 use crate::atom_cache::{HeaderRefs, OutCache};
+use crate::last_traffic::LastTraffic;
 use bytes::BytesMut;
 use std::io::Write;
 use std::net::TcpStream;
@@ -69,6 +70,7 @@ pub(crate) struct Queued {
     pub(crate) buf: BytesMut,
     pub(crate) cache: OutCache,
     pub(crate) refs: HeaderRefs,
+    pub(crate) last: LastTraffic,
     /// The connection's socket (a duplicate of the writer's descriptor), for early writes;
     /// `None` once the connection closed, or where there is no socket (tests of the writer).
     socket: Option<TcpStream>,
