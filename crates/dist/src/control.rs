@@ -918,40 +918,60 @@ const PAYLOAD_DEPTH: usize = 8;
 /// them become references).
 fn payload_atoms(t: &Term, out: &mut Vec<Atom>) {
     let mut budget = PAYLOAD_WALK;
-    walk_atoms(t, 0, &mut budget, &mut |a| out.push(a));
+    walk_atoms(t, 0, &mut budget, out);
 }
 
-fn walk_atoms(t: &Term, depth: usize, budget: &mut usize, add: &mut impl FnMut(Atom)) {
+fn walk_atoms(t: &Term, depth: usize, budget: &mut usize, out: &mut Vec<Atom>) {
     if *budget == 0 {
         return;
     }
     *budget -= 1;
     let deeper = depth < PAYLOAD_DEPTH;
     match t {
-        Term::Atom(a) => add(*a),
-        Term::Pid(p) => add(p.node),
-        Term::Ref(r) => add(r.node),
-        Term::Port(p) => add(p.node),
-        Term::Export(e) => {
-            add(e.module);
-            add(e.function);
-        }
-        Term::Tuple(v) | Term::List(v) if deeper => {
-            for c in v {
-                walk_atoms(c, depth + 1, budget, add);
-            }
-        }
+        Term::Tuple(v) | Term::List(v) if deeper => walk_elements(v, depth + 1, budget, out),
         Term::ImproperList(v, tail) if deeper => {
-            for c in v {
-                walk_atoms(c, depth + 1, budget, add);
-            }
-            walk_atoms(tail, depth + 1, budget, add);
+            walk_elements(v, depth + 1, budget, out);
+            walk_atoms(tail, depth + 1, budget, out);
         }
         Term::Map(m) if deeper => {
             for (k, v) in m {
-                walk_atoms(k, depth + 1, budget, add);
-                walk_atoms(v, depth + 1, budget, add);
+                walk_atoms(k, depth + 1, budget, out);
+                walk_atoms(v, depth + 1, budget, out);
             }
+        }
+        _ => leaf_atoms(t, out),
+    }
+}
+
+/// `walk_atoms` of each of `elems` (at `depth`), the leaves in this loop rather than by a call
+/// each: a message is mostly a tuple of leaves.
+#[inline]
+fn walk_elements(elems: &[Term], depth: usize, budget: &mut usize, out: &mut Vec<Atom>) {
+    for c in elems {
+        match c {
+            Term::Tuple(_) | Term::List(_) | Term::ImproperList(..) | Term::Map(_) => {
+                walk_atoms(c, depth, budget, out)
+            }
+            _ if *budget == 0 => return,
+            _ => {
+                *budget -= 1;
+                leaf_atoms(c, out);
+            }
+        }
+    }
+}
+
+/// The atoms a term that holds no other term names.
+#[inline(always)]
+fn leaf_atoms(t: &Term, out: &mut Vec<Atom>) {
+    match t {
+        Term::Atom(a) => out.push(*a),
+        Term::Pid(p) => out.push(p.node),
+        Term::Ref(r) => out.push(r.node),
+        Term::Port(p) => out.push(p.node),
+        Term::Export(e) => {
+            out.push(e.module);
+            out.push(e.function);
         }
         _ => {}
     }

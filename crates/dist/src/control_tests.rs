@@ -738,3 +738,51 @@ fn a_packet_is_not_copied_once_its_atoms_lost_their_slots() {
     let fourth = send(&m, &mut out, &mut last);
     assert_ne!(fourth, second, "the sink's name is a new entry again");
 }
+
+/// The payload walk that picks the atoms a header names: depth-first, in order, into tuples,
+/// lists, improper lists and maps, with the node atoms of pids, references and ports and both
+/// atoms of an export; containers no deeper than `PAYLOAD_DEPTH` and `PAYLOAD_WALK` terms.
+#[test]
+fn the_payload_walk_finds_atoms_depth_first_within_its_limits() {
+    let a = Term::atom;
+    let node = Atom::new("walk_node@host");
+    let t = Term::tuple(vec![
+        a("w_a"),
+        Term::list(vec![a("w_b"), Term::tuple(vec![a("w_c")]), Term::Int(7)]),
+        Term::map(vec![(a("w_d"), a("w_e"))]),
+        Term::ImproperList(vec![a("w_f")], Box::new(a("w_g"))),
+        Term::Pid(Pid::new(node, 1, 0, 1)),
+        Term::binary(b"w_h"),
+    ]);
+    let mut got = Vec::new();
+    payload_atoms(&t, &mut got);
+    let names: Vec<&str> = got.iter().map(|x| x.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "w_a",
+            "w_b",
+            "w_c",
+            "w_d",
+            "w_e",
+            "w_f",
+            "w_g",
+            "walk_node@host"
+        ]
+    );
+    // Ten nested tuples: the containers at depths 0 to 7 are walked, so eight levels' atoms.
+    let mut deep = a("w_bottom");
+    for i in 0..10 {
+        deep = Term::tuple(vec![a(&format!("w_level_{i}")), deep]);
+    }
+    let mut got = Vec::new();
+    payload_atoms(&deep, &mut got);
+    let want: Vec<String> = (2..10).rev().map(|i| format!("w_level_{i}")).collect();
+    assert_eq!(got.iter().map(|x| x.as_str()).collect::<Vec<_>>(), want);
+    // A list of 200 atoms: the list and its first 127 elements are the 128 terms walked.
+    let long = Term::list((0..200).map(|i| a(&format!("w_long_{i}"))).collect());
+    let mut got = Vec::new();
+    payload_atoms(&long, &mut got);
+    assert_eq!(got.len(), PAYLOAD_WALK - 1);
+    assert_eq!(got.last().map(|x| x.as_str()), Some("w_long_126"));
+}
