@@ -423,6 +423,19 @@ impl ControlMessage {
         Some(w.n)
     }
 
+    /// SEND, REG_SEND, SEND_SENDER or ALIAS_SEND without a trace token: the messages whose
+    /// atoms `traffic_cached` names by cache reference.
+    fn is_traffic(&self) -> bool {
+        use ControlMessage::*;
+        matches!(
+            self,
+            Send { token: None, .. }
+                | RegSend { token: None, .. }
+                | SendSender { token: None, .. }
+                | AliasSend { token: None, .. }
+        )
+    }
+
     /// The tuple elements of SEND, REG_SEND, SEND_SENDER, ALIAS_SEND (no trace token), as
     /// `to_term` writes them; false for any other message.
     fn traffic_fields(&self, v: &mut Vec<Term>) -> bool {
@@ -839,12 +852,16 @@ pub fn encode_parts_for(
     }
     framed(buf, |buf| {
         let payload = payload_to_send(control, payload);
+        // The payload's atoms, which only the traffic names by reference, are needed to tell
+        // whether the last packet's header fits this one, and else to build it.
         last.walked.clear();
-        if let Some(p) = payload {
-            payload_atoms(p, &mut last.walked);
-        }
-        if last.write_again(control, payload, buf) {
-            return;
+        if control.is_traffic() {
+            if let Some(p) = payload {
+                payload_atoms(p, &mut last.walked);
+            }
+            if last.write_again(control, payload, buf) {
+                return;
+            }
         }
         refs.clear();
         let start = buf.len();

@@ -786,3 +786,16 @@ fn the_payload_walk_finds_atoms_depth_first_within_its_limits() {
     assert_eq!(got.len(), PAYLOAD_WALK - 1);
     assert_eq!(got.last().map(|x| x.as_str()), Some("w_long_126"));
 }
+
+/// The messages whose payload atoms are walked for a header (`is_traffic`) are those whose
+/// control message `traffic_cached` writes with references, traced or not.
+#[test]
+fn traffic_is_what_traffic_cached_writes() {
+    for token in [None, Some(Term::atom("tok"))] {
+        for c in all(token) {
+            let (mut cache, mut refs) = (OutCache::default(), HeaderRefs::default());
+            let cached = c.traffic_cached(&mut cache, &mut refs, None).is_some();
+            assert_eq!(c.is_traffic(), cached, "{c:?}");
+        }
+    }
+}

@@ -3,8 +3,8 @@
 //! atoms time after time, and with every atom already in the peer's cache each of those packets
 //! starts with the same bytes: `131 68`, the distribution header, the control message. Those
 //! bytes are copied rather than built again, which took a lookup per atom, the header's
-//! layout and two passes over the control message (a quarter of a sending node's time in
-//! bench row (d)).
+//! layout and two passes over the control message (a fifth of a sending node's time in bench
+//! row (d)).
 //!
 //! Kept only from a packet whose references were all in the cache (a header with new entries
 //! is the first of its stream, and the next one differs). Every packet built afresh replaces
