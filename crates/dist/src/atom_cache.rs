@@ -41,9 +41,9 @@ pub struct AtomCache {
     last: Last,
 }
 
-/// References a header of `MEMO_REFS` or fewer, none new, resolved to (read by `read_cached`):
-/// a stream's messages repeat one header, and its bytes compared as one word then stand for
-/// the atoms they named, where reading them again was a loop with a lookup per reference (9%
+/// The last header `read_cached` read (at most `MEMO_REFS` references, none new) and the atoms
+/// it named: a stream's messages repeat one header, and its bytes, compared as one word, then
+/// stand for those atoms, where reading them again was a loop with a lookup per reference (9%
 /// of a receiving node in bench row (d)). Forgotten whenever a header fills slots.
 struct Last {
     /// The header's bytes (the first `len`, the rest zero); `len` 0 when nothing is kept.
