@@ -140,7 +140,8 @@ pub async fn reset_stack(node: &Node) -> Result<Term, ferl::Exception> {
 }
 
 /// node_b.exs's `BenchStack.loop/2`: the tutorial's server protocol without logging. `subs` maps
-/// a subscriber's name to its pid (the Map), `stack` holds the `{name, item}` entries, packed (stack_store.rs).
+/// a subscriber's name to its pid (the Map), `stack` holds the `{name, item}` entries, packed
+/// (`stack_store.rs`).
 async fn bench_stack(
     mut p: Process,
     mut subs: BTreeMap<Term, Pid>,

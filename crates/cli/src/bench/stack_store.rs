@@ -7,7 +7,7 @@
 //! tutorial's `{"alice", "item-123"}` takes 27 here. On the reference VM each new 4 kB page
 //! costs B ~1.4 µs to fault in, and ~9.7 µs when the VM's host has not yet backed that memory
 //! (a page of guest memory touched for the first time since boot), so at 80 bytes an entry
-//! the faults were 15% of B's time in (e) and, on fresh memory, as much again as the rest of
+//! the faults were 14% of B's time in (e) and, on fresh memory, as much again as the rest of
 //! the row. Chunks rather than one growing buffer, because a buffer grown by doubling copies
 //! the whole stack at each step and faults in twice what it keeps.
 //!
