@@ -21,9 +21,18 @@ pub struct ShellArgs {
 pub fn run(args: ShellArgs) -> ExitCode {
     init_logging();
     let rt = match args.node.runtime() {
-        Ok(rt) => rt,
+        Ok(rt) => std::sync::Arc::new(rt),
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // This thread waits for lines outside the runtime: a node of one scheduler needs its own
+    // thread to run it meanwhile (answer pings, deliver messages).
+    let driver = match crate::schedulers::Driver::start(&rt) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("cannot start the scheduler thread: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -85,5 +94,6 @@ pub fn run(args: ShellArgs) -> ExitCode {
         // Let connections flush their close before the runtime goes away.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     });
+    drop(driver);
     code
 }

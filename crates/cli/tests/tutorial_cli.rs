@@ -237,3 +237,65 @@ fn global_in_the_shell() {
     sh.close_stdin();
     assert_eq!(sh.wait_exit(Duration::from_secs(20)), 0);
 }
+
+/// Nodes of one scheduler (`--schedulers 1`: a current-thread runtime, run by whichever thread
+/// blocks on it). The shell's main thread waits for lines outside the runtime, so its node must
+/// go on meanwhile: bob pings alice and pushes while alice's shell waits for its next line, and
+/// alice's listener logs the notification.
+#[test]
+fn one_scheduler_nodes_run_while_the_shell_waits_for_a_line() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    let sname = testkit::unique_name("server");
+    let one = ["--cookie", &cookie, "--schedulers", "1"];
+    let server = Ferl::spawn(
+        &[
+            &["run", "--sname", &sname][..],
+            &one,
+            &["--eval", "Server.start"],
+        ]
+        .concat(),
+        epmd.port,
+        &[],
+    );
+    server.wait_line(":yes");
+    let srv = server_name(&sname);
+    let env = [("FERL_TUTORIAL_SERVER", srv.as_str())];
+    let alice_name = testkit::unique_name("alice");
+    let mut alice = Ferl::spawn(
+        &[&["shell", "--sname", &alice_name][..], &one].concat(),
+        epmd.port,
+        &env,
+    );
+    assert_eq!(alice.ask("Client.connect"), "true");
+    let sub = alice.ask("alice = Client.subscribe(\"alice\")");
+    assert!(sub.starts_with("%Client{name: \"alice\""), "{sub}");
+
+    let bob_name = testkit::unique_name("bob");
+    let mut bob = Ferl::spawn(
+        &[&["shell", "--sname", &bob_name][..], &one].concat(),
+        epmd.port,
+        &env,
+    );
+    assert_eq!(bob.ask("Client.connect"), "true");
+    assert_eq!(
+        bob.ask(&format!("Node.ping(:\"{}\")", server_name(&alice_name))),
+        ":pong"
+    );
+    assert!(bob
+        .ask("bob = Client.subscribe(\"bob\")")
+        .starts_with("%Client{"));
+    bob.ask("Client.push(bob, \"while alice waits\")");
+    server.wait_line("[info] bob gave: 'while alice waits'");
+    alice.wait_line("[info] bob gave: 'while alice waits'");
+
+    for shell in [&mut alice, &mut bob] {
+        shell.close_stdin();
+        assert_eq!(
+            shell.wait_exit(Duration::from_secs(20)),
+            0,
+            "{:#?}",
+            shell.stderr()
+        );
+    }
+}
