@@ -39,6 +39,25 @@ impl Process {
         }
     }
 
+    /// `receive Msg -> Msg after 0 -> none end`, without a future: the oldest message if there
+    /// is one now. A loop that drains its mailbox this way before it waits
+    /// (`while let Some(m) = p.try_receive()`) takes each message straight out of the queue;
+    /// through `receive().await` each one was also moved through the future's output.
+    #[inline]
+    pub fn try_receive(&mut self) -> Option<Term> {
+        if let Some(msg) = self.receiving.private().and_then(Mailbox::pop_front) {
+            return Some(msg);
+        }
+        let mut inner = self.cell.lock();
+        if inner.mailbox.is_empty() {
+            return None;
+        }
+        let private = self.receiving.kept_mut();
+        private.take_all_from(&mut inner.mailbox);
+        drop(inner);
+        private.pop_front()
+    }
+
     /// `receive Msg -> Msg after Timeout -> none end`.
     pub async fn receive_timeout(&mut self, timeout: Duration) -> Option<Term> {
         self.scan_wait::<_, _, Term>(|_| Some(()), Some(timeout))
@@ -122,6 +141,11 @@ struct Kept {
 impl Receiving {
     fn kept(&mut self) -> &mut Kept {
         self.0.get_or_insert_with(Box::default)
+    }
+
+    /// The messages taken in and not received yet, made room for if need be.
+    fn kept_mut(&mut self) -> &mut Mailbox {
+        &mut self.kept().private
     }
 
     /// The messages taken in and not received yet, if any were ever taken in.
@@ -211,6 +235,38 @@ where
 mod tests {
     use crate::Node;
     use std::time::Duration;
+
+    /// `try_receive` takes the oldest message without waiting: first those a selective receive
+    /// took in and left, then what arrived since, in order; `None` when there is nothing.
+    #[tokio::test]
+    async fn try_receive_takes_the_oldest_message_or_none_without_waiting() {
+        let node = Node::local("try@test", 1);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        node.spawn(move |mut p| async move {
+            let me = p.pid();
+            assert_eq!(p.try_receive(), None);
+            for i in 0..3 {
+                p.send(me, etf::Term::Int(i));
+            }
+            // Takes all three in and leaves 0 and 1, in order.
+            let two = p.receive_match(|m| (m.as_int() == Some(2)).then_some(()), None);
+            assert!(two.await.is_some());
+            p.send(me, etf::Term::Int(3));
+            let mut got = Vec::new();
+            while let Some(m) = p.try_receive() {
+                got.push(m.as_int().expect("an integer"));
+            }
+            p.send(me, etf::Term::Int(4));
+            got.push(p.try_receive().and_then(|m| m.as_int()).unwrap_or(-1));
+            let _ = tx.send((got, p.try_receive()));
+        });
+        let (got, last) = tokio::time::timeout(Duration::from_secs(10), rx)
+            .await
+            .expect("in time")
+            .expect("process ran");
+        assert_eq!(got, vec![0, 1, 3, 4]);
+        assert_eq!(last, None);
+    }
 
     /// A loop of receives with the same timeout, each waiting for its message (as a loop of
     /// calls does), leaves the process's timer where the first receive set it.
