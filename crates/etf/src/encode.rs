@@ -240,6 +240,20 @@ pub fn encode_dist_term_to(t: &Term, buf: &mut BytesMut) {
     append::<true, false>(t, buf)
 }
 
+/// `encode_dist_term_to` into the room `buf` already has: `false`, with `buf` unchanged, when
+/// the term does not fit there. For a buffer that must not grow (a chunk of a packed store,
+/// which checks the room by trying rather than by measuring the term first).
+pub fn encode_dist_term_within(t: &Term, buf: &mut BytesMut) -> bool {
+    match write_into::<true, false, false>(t, &[], buf.spare_capacity_mut()) {
+        Some(n) => {
+            // SAFETY: the `n` bytes after `buf.len()` were initialised by `write_into`.
+            unsafe { buf.set_len(buf.len() + n) };
+            true
+        }
+        None => false,
+    }
+}
+
 /// `encode_dist_term_to` after a distribution header naming `refs`: each atom found in
 /// `refs` (the payload's as well as the control message's, as erts writes them) is written as
 /// ATOM_CACHE_REF to its index, the others are written out.

@@ -38,8 +38,8 @@ pub use crate::bigint::BigInt;
 pub use crate::binary::Binary;
 pub use crate::decode::{decode, decode_at, decode_at_into, decode_with_limits, Decoder, Limits};
 pub use crate::encode::{
-    encode, encode_dist_term_to, encode_dist_term_with_refs, encode_dist_to, encode_to,
-    encoded_dist_len, encoded_len,
+    encode, encode_dist_term_to, encode_dist_term_with_refs, encode_dist_term_within,
+    encode_dist_to, encode_to, encoded_dist_len, encoded_len,
 };
 pub use crate::error::{DecodeError, DecodeErrorKind};
 pub use crate::pid::{Export, Fun, Pid, Port, Ref};

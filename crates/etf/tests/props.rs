@@ -16,6 +16,28 @@ use strategies::{mutate, term_strategy};
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
+    /// Into any room, `encode_dist_term_within` writes what `encode_dist_term_to` writes when
+    /// that fits, and otherwise nothing, without growing the buffer.
+    #[test]
+    fn encoding_within_the_room_writes_all_or_nothing(
+        t in term_strategy(),
+        room in 0usize..96,
+    ) {
+        let mut want = BytesMut::from(&b"pre"[..]);
+        etf::encode_dist_term_to(&t, &mut want);
+        let mut buf = BytesMut::with_capacity(3 + room);
+        buf.extend_from_slice(b"pre");
+        let cap = buf.capacity();
+        let fits = want.len() <= cap;
+        prop_assert_eq!(etf::encode_dist_term_within(&t, &mut buf), fits);
+        prop_assert_eq!(buf.capacity(), cap);
+        if fits {
+            prop_assert_eq!(&buf[..], &want[..]);
+        } else {
+            prop_assert_eq!(&buf[..], &b"pre"[..]);
+        }
+    }
+
     /// A binary held inline and the same bytes held in a shared buffer are the same term:
     /// equal, hashed and ordered alike, encoded alike, printed alike.
     #[test]
