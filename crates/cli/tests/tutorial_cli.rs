@@ -261,22 +261,20 @@ fn one_scheduler_nodes_run_while_the_shell_waits_for_a_line() {
     server.wait_line(":yes");
     let srv = server_name(&sname);
     let env = [("FERL_TUTORIAL_SERVER", srv.as_str())];
+    let shell = |name: &str| {
+        Ferl::spawn(
+            &[&["shell", "--sname", name][..], &one].concat(),
+            epmd.port,
+            &env,
+        )
+    };
     let alice_name = testkit::unique_name("alice");
-    let mut alice = Ferl::spawn(
-        &[&["shell", "--sname", &alice_name][..], &one].concat(),
-        epmd.port,
-        &env,
-    );
+    let mut alice = shell(&alice_name);
     assert_eq!(alice.ask("Client.connect"), "true");
     let sub = alice.ask("alice = Client.subscribe(\"alice\")");
     assert!(sub.starts_with("%Client{name: \"alice\""), "{sub}");
 
-    let bob_name = testkit::unique_name("bob");
-    let mut bob = Ferl::spawn(
-        &[&["shell", "--sname", &bob_name][..], &one].concat(),
-        epmd.port,
-        &env,
-    );
+    let mut bob = shell(&testkit::unique_name("bob"));
     assert_eq!(bob.ask("Client.connect"), "true");
     assert_eq!(
         bob.ask(&format!("Node.ping(:\"{}\")", server_name(&alice_name))),
