@@ -75,7 +75,7 @@ pub(crate) fn traffic_onto(
 
 /// `out.push(make())`, the message made in the room reserved for it: a `Message` is 200
 /// bytes, and one built before the push was copied into the vector whole (a `memcpy` call, 7%
-/// of a receiving node in bench row (e)) where these set a few of them.
+/// of a receiving node in bench row (e)), where the traffic's messages set a few dozen.
 #[inline(always)]
 fn push_with(out: &mut Vec<Message>, make: impl FnOnce() -> Message) {
     out.reserve(1);

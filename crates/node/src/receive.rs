@@ -52,7 +52,7 @@ impl Process {
         if inner.mailbox.is_empty() {
             return None;
         }
-        let private = self.receiving.kept_mut();
+        let private = &mut self.receiving.kept().private;
         private.take_all_from(&mut inner.mailbox);
         drop(inner);
         private.pop_front()
@@ -141,11 +141,6 @@ struct Kept {
 impl Receiving {
     fn kept(&mut self) -> &mut Kept {
         self.0.get_or_insert_with(Box::default)
-    }
-
-    /// The messages taken in and not received yet, made room for if need be.
-    fn kept_mut(&mut self) -> &mut Mailbox {
-        &mut self.kept().private
     }
 
     /// The messages taken in and not received yet, if any were ever taken in.
