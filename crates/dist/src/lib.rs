@@ -18,7 +18,6 @@ pub mod atom_cache;
 pub mod busy_wait;
 pub mod connection;
 pub mod control;
-mod control_fast;
 pub mod cookie;
 pub mod flags;
 pub mod frame;

@@ -1,7 +1,11 @@
 //! Round trips of every control message (base and `_TT`), and the specific errors of bad ones.
 
+use super::packet::{payload_atoms, ControlDecoder, PAYLOAD_WALK};
 use super::*;
+use crate::atom_cache::AtomCache;
 use crate::frame::{self, Frame};
+use crate::last_traffic::LastTraffic;
+use etf::Decoder;
 use proptest::prelude::*;
 
 fn p(id: u32) -> Pid {
@@ -460,7 +464,7 @@ fn both_readers(
     let mut d = ControlDecoder::default();
     let at = AtomCache::default().read_header(body, &mut d.refs).ok()?;
     let mut out = Vec::new();
-    let fast = crate::control_fast::traffic_onto(body, at, &d.refs, &mut out).map(|used| {
+    let fast = fast::traffic_onto(body, at, &d.refs, &mut out).map(|used| {
         assert_eq!(out.len(), 1, "the fast reader pushes exactly its message");
         (out.pop().expect("pushed").control, used)
     });
