@@ -45,8 +45,8 @@ impl Cursor<'_> {
     /// Terms are written in place all the way down (containers into their parent's free
     /// element slot) rather than returned: a `Result<Term>` built on the stack and copied on
     /// was reloaded wider than it was stored, a store-forwarding stall per element that
-    /// cost more than the decoding itself. The hot leaves (integers, atoms, binaries, `[]`)
-    /// are decoded right here; rare leaves are a call.
+    /// cost more than the decoding itself. The hot leaves (integers, atoms and atom cache
+    /// references, binaries, `[]`) are decoded right here; rare leaves are a call.
     ///
     /// # Safety
     /// `slot` must be valid for a write of one `Term`; it is not read or dropped.
@@ -64,6 +64,12 @@ impl Cursor<'_> {
             NIL_EXT => slot.write(Term::List(Vec::new())),
             SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => {
                 let a = self.atom_body(tag, at)?;
+                slot.write(Term::Atom(a))
+            }
+            // After a distribution header, a peer names the atoms of its payloads this way
+            // (erts does, and so does ferl): as hot as the atom itself.
+            ATOM_CACHE_REF => {
+                let a = self.atom_ref(at)?;
                 slot.write(Term::Atom(a))
             }
             BINARY_EXT => {

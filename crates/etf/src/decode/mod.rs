@@ -504,13 +504,14 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// An atom-table failure as a decode error at `at` (shared with the view decoder).
-#[cold]
 /// The atom ATOM_CACHE_REF `i` (its tag at `at`) names among a distribution header's `refs`.
+/// Hot: a BEAM peer names most atoms of its messages this way.
+#[inline(always)]
 pub(crate) fn cached_atom(refs: &[Atom], i: u8, at: usize) -> Result<Atom, DecodeError> {
-    refs.get(i as usize)
-        .copied()
-        .ok_or(DecodeError::new(at, K::AtomCacheRef))
+    match refs.get(i as usize) {
+        Some(a) => Ok(*a),
+        None => Err(DecodeError::new(at, K::AtomCacheRef)),
+    }
 }
 
 /// An atom body as read after its tag (at `at`): both decoders' atom path. Hot path: UTF-8
@@ -531,6 +532,8 @@ pub(crate) fn wire_atom(
     }
 }
 
+/// An atom-table failure as a decode error at `at` (shared with the view decoder).
+#[cold]
 pub(crate) fn atom_error(e: DecodeAtomError, at: usize) -> DecodeError {
     DecodeError::new(
         at,
