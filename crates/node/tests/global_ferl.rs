@@ -108,6 +108,48 @@ async fn names_transitive_mesh_and_removal() {
     alice.stop();
 }
 
+/// `whereis_name` answers a repeated lookup from the thread's last answer while the names table
+/// is unchanged (`global/whereis.rs`): every change must show in the very next lookup on the
+/// same thread, and two nodes of one process, each with its own table, must never answer for
+/// each other. One thread does every lookup here.
+#[tokio::test(flavor = "current_thread")]
+async fn whereis_name_sees_each_change_at_once_and_keeps_nodes_apart() {
+    let epmd = RealEpmd::start();
+    let cookie = testkit::unique_cookie();
+    // Never connected: two separate tables.
+    let one = node_named(&epmd, &cookie, "one", |_| {}).await;
+    let two = node_named(&epmd, &cookie, "two", |_| {}).await;
+    let (g1, g2) = (one.global().unwrap(), two.global().unwrap());
+    let (p1, p2, p3) = (holder(&one), holder(&two), holder(&one));
+    let x = name("x");
+    assert_eq!(g1.whereis_name(&x), None);
+    assert_eq!(g1.register_name(x.clone(), p1).await, Ok(true));
+    assert_eq!(g1.whereis_name(&x), Some(p1));
+    assert_eq!(g2.whereis_name(&x), None);
+    assert_eq!(g2.register_name(x.clone(), p2).await, Ok(true));
+    for _ in 0..3 {
+        assert_eq!(g1.whereis_name(&x), Some(p1));
+        assert_eq!(g2.whereis_name(&x), Some(p2));
+    }
+    // Each change right after a lookup of the same name on the same node.
+    assert_eq!(g1.whereis_name(&x), Some(p1));
+    g1.unregister_name(x.clone()).await.unwrap();
+    assert_eq!(g1.whereis_name(&x), None);
+    assert_eq!(g2.whereis_name(&x), Some(p2));
+    assert_eq!(g1.whereis_name(&x), None);
+    assert_eq!(g1.register_name(x.clone(), p3).await, Ok(true));
+    assert_eq!(g1.whereis_name(&x), Some(p3));
+    // Another name in between, then back: each answer is the table's.
+    assert_eq!(g1.whereis_name(&name("y")), None);
+    assert_eq!(g1.whereis_name(&x), Some(p3));
+    // The holder's exit removes the name (the server's monitor, not an API call).
+    one.send(p3, Term::atom("stop"));
+    assert!(eventually(|| g1.whereis_name(&x).is_none()).await);
+    assert_eq!(g2.whereis_name(&x), Some(p2));
+    one.stop();
+    two.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_registrations_over_four_nodes() {
     let epmd = RealEpmd::start();

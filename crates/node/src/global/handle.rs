@@ -102,9 +102,10 @@ impl Global {
             .map(|_| ())
     }
 
-    /// `global:whereis_name(Name)`: a read of this node's table.
+    /// `global:whereis_name(Name)`: a read of this node's table, without its lock when the
+    /// table has not changed since this thread's last lookup of the same name.
     pub fn whereis_name(&self, name: &Term) -> Option<Pid> {
-        self.shared.core().whereis_name(name)
+        super::whereis::whereis_name(&self.shared, name)
     }
 
     /// `global:registered_names()`.

@@ -20,9 +20,7 @@ fn badarg() -> Exception {
 pub(crate) fn register(node: &Node, shared: &Arc<Shared>) {
     def(node, shared, "whereis_name", 1, |s, _p, a| async move {
         let name = a.first().ok_or_else(badarg)?;
-        Ok(s.core()
-            .whereis_name(name)
-            .map_or(Term::atom("undefined"), Term::Pid))
+        Ok(super::whereis::whereis_name(&s, name).map_or(Term::atom("undefined"), Term::Pid))
     });
     def(
         node,
@@ -33,7 +31,7 @@ pub(crate) fn register(node: &Node, shared: &Arc<Shared>) {
     );
     def(node, shared, "send", 2, |s, p, a| async move {
         let [name, msg] = <[Term; 2]>::try_from(a).map_err(|_| badarg())?;
-        match s.core().whereis_name(&name) {
+        match super::whereis::whereis_name(&s, &name) {
             Some(pid) => {
                 p.send(pid, msg);
                 Ok(Term::Pid(pid))

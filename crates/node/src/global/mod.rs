@@ -18,6 +18,7 @@ mod resolver;
 mod server;
 mod sync;
 mod tables;
+mod whereis;
 
 pub use api::{
     Action, CallId, Config, Input, LocalRequest, LockerTiming, MonitorId, ReqId, RpcId, TimerId,

@@ -7,6 +7,7 @@
 
 use super::api::{Action, CallId, Config, Input, MonitorId, ReqId};
 use super::messages::Request;
+use super::whereis::NamesVersion;
 use super::GlobalServer;
 use crate::gen_server::ReplyTo;
 use crate::node::{Node, WeakNode};
@@ -32,7 +33,15 @@ pub(crate) struct Shared {
     pub(crate) server: Pid,
     /// The wake-up message: `{'$ferl_global_wake', Ref}` with a ref only this node knows.
     wake: Term,
+    /// This server among all of the process's (its nodes may come and go): names the answers
+    /// `whereis.rs` keeps per thread.
+    pub(crate) id: u64,
+    /// The core's count of changes to its names table (`whereis.rs`).
+    pub(crate) names_version: NamesVersion,
 }
+
+/// The next `Shared::id`.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -117,9 +126,11 @@ pub(crate) fn start(node: &Node, connect_all: bool, hidden: bool, seed: u64) -> 
     });
     let mut cfg = Config::new(node.name(), node.creation(), locker, registrar, seed);
     cfg.connect_all = connect_all;
+    let core = GlobalServer::new(cfg);
+    let names_version = core.t.names_version();
     let shared = Arc::new(Shared {
         node: node.downgrade(),
-        core: Mutex::new(GlobalServer::new(cfg)),
+        core: Mutex::new(core),
         inbox: Mutex::new(VecDeque::new()),
         waiting: Mutex::new(HashMap::new()),
         next_req: AtomicU64::new(1),
@@ -128,6 +139,8 @@ pub(crate) fn start(node: &Node, connect_all: bool, hidden: bool, seed: u64) -> 
             Term::atom("$ferl_global_wake"),
             Term::Ref(node.make_ref()),
         ]),
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        names_version,
     });
     if let Err(e) = node.register(server_name(), server) {
         tracing::error!("cannot register global_name_server: {e}");

@@ -58,7 +58,7 @@ impl GlobalServer {
         extra: Option<&Term>,
     ) {
         self.monitor(pid);
-        self.t.names.insert(
+        self.t.insert_name(
             name.clone(),
             NameRow {
                 pid,
@@ -96,7 +96,7 @@ impl GlobalServer {
 
     /// `delete_global_name2/2`.
     pub(crate) fn delete_global_name2(&mut self, name: &Term) {
-        let Some(row) = self.t.names.remove(name) else {
+        let Some(row) = self.t.remove_name(name) else {
             return;
         };
         self.demonitor(row.pid);

@@ -87,7 +87,7 @@ impl GlobalServer {
                 });
                 return;
             };
-            let ours = self.t.names.get(&e.name).cloned();
+            let ours = self.t.names().get(&e.name).cloned();
             match ours {
                 Some(row) if row.pid == e.pid => {}
                 Some(row) if NodeKey(me) < NodeKey(node) => {

@@ -143,7 +143,7 @@ impl GlobalServer {
 
     /// `global:registered_names/0`.
     pub fn registered_names(&self) -> Vec<Term> {
-        self.t.names.keys().cloned().collect()
+        self.t.names().keys().cloned().collect()
     }
 
     /// The synced nodes (`known` without pending entries), sorted.

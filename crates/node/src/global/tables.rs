@@ -4,6 +4,7 @@
 
 use super::api::MonitorId;
 use super::messages::{LockId, NameEntry, NameExt};
+use super::whereis::NamesVersion;
 use etf::{Atom, Pid, Term};
 use std::collections::BTreeMap;
 
@@ -23,7 +24,10 @@ pub(crate) struct LockRow {
 
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
-    pub names: BTreeMap<Term, NameRow>,
+    /// Changed only by `insert_name` and `remove_name`, which count each change in
+    /// `names_version` (lookups outside the lock rely on it: `whereis.rs`).
+    names: BTreeMap<Term, NameRow>,
+    names_version: NamesVersion,
     pub names_ext: BTreeMap<Term, (Pid, Atom)>,
     pub locks: BTreeMap<Term, LockRow>,
     /// pid -> (monitor, number of names and lock holdings that need it).
@@ -32,6 +36,27 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
+    /// The `global_names` rows.
+    pub fn names(&self) -> &BTreeMap<Term, NameRow> {
+        &self.names
+    }
+
+    pub fn insert_name(&mut self, name: Term, row: NameRow) {
+        self.names.insert(name, row);
+        self.names_version.bump();
+    }
+
+    pub fn remove_name(&mut self, name: &Term) -> Option<NameRow> {
+        let row = self.names.remove(name)?;
+        self.names_version.bump();
+        Some(row)
+    }
+
+    /// The count of changes to the names, shared with readers that hold no lock.
+    pub fn names_version(&self) -> NamesVersion {
+        self.names_version.clone()
+    }
+
     /// `get_names/0`.
     pub fn get_names(&self) -> Vec<NameEntry> {
         self.names
