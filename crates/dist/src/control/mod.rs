@@ -1,9 +1,10 @@
 //! Control messages (`erl_dist_protocol` §"Protocol between connected nodes"): every tag OTP 25
 //! can send, as typed Rust values; the `_TT` variants fold into their base with `token: Some(..)`.
-//! Here the vocabulary and its terms; whole packets (a control message and its payload, with or
-//! without a distribution header) are decoded and encoded in `packet.rs`, the traffic's control
-//! tuples read straight from the bytes in `fast.rs`. Decoding is total; encoding writes a whole
-//! 4-byte-framed packet.
+//! Here the vocabulary, read from a view of its tuple and written as bytes. Elsewhere: whole
+//! packets (a control message and its payload, with or without a distribution header) in
+//! `packet.rs`, the traffic's control tuples read straight from the bytes in `fast.rs`, and
+//! control messages to and from `Term`s in `term.rs`. Decoding is total; encoding writes a
+//! whole 4-byte-framed packet.
 
 mod fast;
 mod packet;

@@ -371,7 +371,7 @@ pub(super) struct ControlDecoder {
 
 impl ControlDecoder {
     /// The control tuple at `at` (after a header whose atoms are in `refs`) when it is not in
-    /// `control_fast`'s shapes: read with the view decoder, the other tags through owned terms
+    /// `fast.rs`'s shapes: read with the view decoder, the other tags through owned terms
     /// (an opaque fun in them gets its cache references written out). Returns the offset after
     /// it.
     #[cold]

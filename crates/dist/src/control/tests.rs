@@ -452,7 +452,7 @@ fn payloads_with_many_or_deep_atoms_round_trip() {
     }
 }
 
-/// A packet's control tuple read by `control_fast` and by the general reader, after its header
+/// A packet's control tuple read by `fast.rs` and by the general reader, after its header
 /// (read with a fresh cache); `None` when the header itself does not read.
 #[allow(clippy::type_complexity)]
 fn both_readers(
