@@ -57,7 +57,9 @@ impl Cursor<'_> {
     pub(super) fn bit_binary(&mut self, at: usize) -> Result<Term, DecodeError> {
         let len = self.u32()? as usize;
         let bits = self.u8()?;
-        if (len, bits) == (0, 0) || bits == 8 {
+        // Whole bytes: an empty binary (0 bits, no last byte) or all 8 bits of a last byte.
+        // An empty one with any other count is malformed, as `binary_to_term` says (badarg).
+        if (len, bits) == (0, 0) || (len > 0 && bits == 8) {
             return Ok(Term::Binary(self.take_binary(len)?));
         }
         let bytes = self.take_bytes(len)?;

@@ -77,11 +77,22 @@ fn huge_declared_lengths() {
     }
 }
 
+/// Each case as OTP 25's `binary_to_term/1` decides it (checked with erl): an empty bitstring
+/// has no last byte, so its bit count is 0 and nothing else; a non-empty one uses 1-8 bits of
+/// its last byte.
 #[test]
 fn bit_binaries() {
     assert_eq!(d(&[131, 77, 0, 0, 0, 0, 0]).unwrap(), Term::binary(b""));
     assert_eq!(
         d(&[131, 77, 0, 0, 0, 0, 3]).unwrap_err().kind,
+        K::BadBitCount
+    );
+    // Found by the `decode_view` fuzz target: the owned decoder took it as `<<>>`, the view
+    // decoder refused it, as erl does (badarg).
+    let e = d(&[131, 77, 0, 0, 0, 0, 8]).unwrap_err();
+    assert_eq!((e.offset, e.kind), (1, K::BadBitCount));
+    assert_eq!(
+        d(&[131, 77, 0, 0, 0, 1, 0, 5]).unwrap_err().kind,
         K::BadBitCount
     );
     assert_eq!(
