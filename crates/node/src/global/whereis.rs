@@ -47,7 +47,8 @@ thread_local! {
 /// `global:whereis_name(name)` on the node of `shared`.
 pub(crate) fn whereis_name(shared: &Shared, name: &Term) -> Option<Pid> {
     let version = shared.names_version.get();
-    LAST.with(|last| {
+    // A thread whose locals are being destroyed (a lookup from a destructor) reads the table.
+    LAST.try_with(|last| {
         let mut last = last.borrow_mut();
         if let Some(a) = &*last {
             if a.server == shared.id && a.version == version && a.name == *name {
@@ -68,4 +69,5 @@ pub(crate) fn whereis_name(shared: &Shared, name: &Term) -> Option<Pid> {
         });
         pid
     })
+    .unwrap_or_else(|_| shared.core().whereis_name(name))
 }
