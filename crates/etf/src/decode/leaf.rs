@@ -11,11 +11,9 @@ use crate::term::Term;
 use bytes::Bytes;
 
 impl Cursor<'_> {
-    pub(super) fn big(&mut self, n: usize, at: usize) -> Result<Term, DecodeError> {
-        let sign = self.u8()?;
-        if sign > 1 {
-            return Err(DecodeError::new(at, K::Malformed));
-        }
+    pub(super) fn big(&mut self, n: usize) -> Result<Term, DecodeError> {
+        // Any sign byte but 0 is negative, as erts reads it (`binary_to_term` takes 2-255 too).
+        let sign = u8::from(self.u8()? != 0);
         let mag = self.take(n)?;
         if n <= 8 {
             // Fast path without allocating: most "bigs" on the wire fit in i64 or u64.
@@ -45,12 +43,7 @@ impl Cursor<'_> {
 
     pub(super) fn old_float(&mut self, at: usize) -> Result<Term, DecodeError> {
         let s = self.take(31)?;
-        let end = s.iter().position(|&b| b == 0).unwrap_or(31);
-        let text = std::str::from_utf8(&s[..end]).map_err(|_| DecodeError::new(at, K::BadFloat))?;
-        let f: f64 = text
-            .trim()
-            .parse()
-            .map_err(|_| DecodeError::new(at, K::BadFloat))?;
+        let f = super::old_float_text(s).ok_or(DecodeError::new(at, K::BadFloat))?;
         Self::float_checked(f, at)
     }
 
@@ -232,12 +225,12 @@ impl Cursor<'_> {
             }
             SMALL_BIG_EXT => {
                 let n = self.u8()? as usize;
-                self.big(n, at)?
+                self.big(n)?
             }
             LARGE_BIG_EXT => {
                 let n = self.u32()? as usize;
                 self.check_fits(n, 1, at)?;
-                self.big(n, at)?
+                self.big(n)?
             }
             BIT_BINARY_EXT => self.bit_binary(at)?,
             EXPORT_EXT => {

@@ -514,6 +514,50 @@ pub(crate) fn cached_atom(refs: &[Atom], i: u8, at: usize) -> Result<Atom, Decod
     }
 }
 
+/// The value of a FLOAT_EXT's 31-byte text field, as erts's `sys_chars_to_double` reads it
+/// (shared with the view decoder): up to the first NUL, exactly `[+-]digits(.|,)digits`,
+/// optionally `(e|E)[+-]digits`, and finite. Anything else (spaces, no decimal point, an
+/// overflow to infinity) is not a float.
+pub(crate) fn old_float_text(field: &[u8]) -> Option<f64> {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    let s = &field[..end];
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while s.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if matches!(s.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    if !digits(&mut i) || !matches!(s.get(i), Some(b'.' | b',')) {
+        return None;
+    }
+    let point = i;
+    i += 1;
+    if !digits(&mut i) {
+        return None;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if i != s.len() {
+        return None;
+    }
+    let mut text = s.to_vec();
+    text[point] = b'.';
+    let f: f64 = std::str::from_utf8(&text).ok()?.parse().ok()?;
+    f.is_finite().then_some(f)
+}
+
 /// An atom body as read after its tag (at `at`): both decoders' atom path. Hot path: UTF-8
 /// bytes (for Latin-1 tags only when ASCII, where Latin-1 and UTF-8 coincide) go to the
 /// per-thread atom cache, then to the table (bounded by `max_atoms`).

@@ -613,12 +613,12 @@ impl<'d, 'a> Parser<'d, 'a> {
             }
             SMALL_BIG_EXT => {
                 let n = self.u8()? as usize;
-                self.big(n, at)?
+                self.big(n)?
             }
             LARGE_BIG_EXT => {
                 let n = self.u32()? as usize;
                 self.check_fits(n, 1, at)?;
-                self.big(n, at)?
+                self.big(n)?
             }
             BIT_BINARY_EXT => {
                 let len = self.u32()?;
@@ -661,11 +661,9 @@ impl<'d, 'a> Parser<'d, 'a> {
 
     /// SMALL_BIG_EXT / LARGE_BIG_EXT body: an `Int` when the value fits `i64` (as `BigInt`'s
     /// normalisation), else the magnitude without its most-significant zero bytes.
-    fn big(&mut self, n: usize, at: usize) -> Result<Node, DecodeError> {
-        let sign = self.u8()?;
-        if sign > 1 {
-            return Err(DecodeError::new(at, K::Malformed));
-        }
+    fn big(&mut self, n: usize) -> Result<Node, DecodeError> {
+        // Any sign byte but 0 is negative, as erts reads it (`binary_to_term` takes 2-255 too).
+        let sign = u8::from(self.u8()? != 0);
         let start = self.pos;
         let mag = self.take(n)?;
         let used = mag.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
@@ -690,12 +688,7 @@ impl<'d, 'a> Parser<'d, 'a> {
 
     fn old_float(&mut self, at: usize) -> Result<Node, DecodeError> {
         let s = self.take(31)?;
-        let end = s.iter().position(|&b| b == 0).unwrap_or(31);
-        let text = std::str::from_utf8(&s[..end]).map_err(|_| DecodeError::new(at, K::BadFloat))?;
-        let f: f64 = text
-            .trim()
-            .parse()
-            .map_err(|_| DecodeError::new(at, K::BadFloat))?;
+        let f = crate::decode::old_float_text(s).ok_or(DecodeError::new(at, K::BadFloat))?;
         float_checked(f, at)
     }
 
