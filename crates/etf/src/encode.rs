@@ -381,7 +381,7 @@ fn rare_len<const U: bool>(t: &Term) -> usize {
                 5 + elems_len::<U>(v) + term_len::<U>(tail)
             }
         }
-        Term::Port(p) => 1 + atom_len::<U>(p.node) + if p.id > u32::MAX as u64 { 12 } else { 8 },
+        Term::Port(p) => 1 + atom_len::<U>(p.node) + if p.id > MAX_V3_PORT_NUMBER { 12 } else { 8 },
         Term::Export(e) => 1 + atom_len::<U>(e.module) + atom_len::<U>(e.function) + 2,
         Term::Fun(f) => f.raw().len(),
         Term::Local(b) => b.len(),
@@ -503,9 +503,13 @@ fn put_ref<const U: bool, const R: bool>(r: &Ref, o: &mut Out) {
     }
 }
 
+/// The largest port number OTP 25 writes as NEW_PORT_EXT (erts's `ERTS_MAX_V3_PORT_NUMBER`, 28
+/// bits; checked with erl: 0xFFFFFFF is NEW_PORT_EXT, 0x10000000 V4_PORT_EXT).
+const MAX_V3_PORT_NUMBER: u64 = 0x0fff_ffff;
+
 fn put_port<const U: bool, const R: bool>(p: &Port, o: &mut Out) {
-    // OTP 25 writes NEW_PORT_EXT unless the id needs more than 32 bits.
-    if p.id > u32::MAX as u64 {
+    // OTP 25 writes NEW_PORT_EXT unless the number needs more than 28 bits.
+    if p.id > MAX_V3_PORT_NUMBER {
         o.u8(V4_PORT_EXT);
         put_atom::<U, R>(p.node, o);
         o.bytes(p.id.to_be_bytes());

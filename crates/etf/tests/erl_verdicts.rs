@@ -6,11 +6,12 @@
 //! bytes and give the same term (ferl's re-encoding equals erl's `term_to_binary` of its term).
 //!
 //! Skipped by design: a COMPRESSED term (tag 80), which no node sends over the distribution
-//! protocol (ferl refuses it with its own error). Not yet in agreement, and counted apart
-//! (`known_gap`): terms holding a map (OTP refuses a repeated key), a pid, port or reference
-//! (OTP bounds their numbers, and writes a reference of fewer than three words with three),
-//! or a fun (OTP reads a NEW_FUN_EXT's fields, not its size field); and erts's internal atom
-//! encodings (tags 73 and 75), which mean something only inside one VM.
+//! protocol (ferl refuses it with its own error). Counted apart (`known_gap`), by design:
+//! pids, ports and references of `nonode@nohost`, the deciding VM's own name (erts checks its
+//! own processes' numbers, which a codec without a node cannot), and erts's internal atom
+//! encodings (tags 73 and 75), which mean something only inside one VM. Counted apart, not
+//! yet in agreement: terms holding a map (OTP refuses a repeated key) or a fun (OTP reads a
+//! NEW_FUN_EXT's fields, not its size field).
 
 use bytes::Bytes;
 use etf::{decode, decode_at, encode, DecodeError, DecodeErrorKind, Limits, Term};
@@ -156,8 +157,12 @@ fn erl_verdicts(inputs: &[Vec<u8>]) -> Vec<Option<(usize, Vec<u8>)>> {
 
 /// Whether `t` holds a term of a kind in the known gaps (see the header).
 fn holds_gap_kind(t: &Term) -> bool {
+    let local = |node: &etf::Atom| node.as_str() == "nonode@nohost";
     match t {
-        Term::Map(_) | Term::Pid(_) | Term::Port(_) | Term::Ref(_) | Term::Fun(_) => true,
+        Term::Map(_) | Term::Fun(_) => true,
+        Term::Pid(p) => local(&p.node),
+        Term::Port(p) => local(&p.node),
+        Term::Ref(r) => local(&r.node),
         Term::Tuple(v) | Term::List(v) => v.iter().any(holds_gap_kind),
         Term::ImproperList(v, tail) => v.iter().any(holds_gap_kind) || holds_gap_kind(tail),
         _ => false,
@@ -165,7 +170,8 @@ fn holds_gap_kind(t: &Term) -> bool {
 }
 
 /// Whether a disagreement falls in the known gaps: the side that accepted the input holds a
-/// map, pid, port, reference or fun, or ferl met an internal atom tag.
+/// map, a fun, or a pid, port or reference of `nonode@nohost`, or ferl met an internal atom
+/// tag.
 fn known_gap(ferl: &Result<(Term, usize), DecodeError>, erl: &Option<(usize, Vec<u8>)>) -> bool {
     if let Err(e) = ferl {
         if matches!(e.kind, DecodeErrorKind::UnknownTag(73 | 75)) {
