@@ -35,6 +35,8 @@ pub enum DecodeErrorKind {
     DistHeader,
     /// A structural field out of range (e.g. fun arity or a pid/port node that is not an atom).
     Malformed,
+    /// A MAP_EXT with the same key twice (exactly equal, `=:=`), which `binary_to_term` refuses.
+    RepeatedMapKey,
 }
 
 /// A decode failure at a byte offset in the decoder's input.
@@ -73,6 +75,7 @@ impl std::fmt::Display for DecodeErrorKind {
             Compressed => write!(f, "compressed term (not supported)"),
             DistHeader => write!(f, "distribution header inside a term"),
             Malformed => write!(f, "malformed term"),
+            RepeatedMapKey => write!(f, "map with a repeated key"),
         }
     }
 }

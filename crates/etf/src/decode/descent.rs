@@ -12,6 +12,22 @@ use std::mem::MaybeUninit;
 /// Levels decoded by native recursion before switching to the explicit frame stack.
 pub(crate) const RECURSE_MAX: usize = 16;
 
+/// A decoded map's pairs, refused (at the map's tag, `at`) when a key is repeated.
+/// Few keys are compared pairwise where they lie (no allocation: a message's map has a few).
+pub(crate) fn unique_keys(pairs: &[(Term, Term)], at: usize) -> Result<(), DecodeError> {
+    let n = pairs.len();
+    let repeated = if n <= 16 {
+        (1..n).any(|i| pairs[..i].iter().any(|(k, _)| *k == pairs[i].0))
+    } else {
+        let mut keys: Vec<&Term> = pairs.iter().map(|(k, _)| k).collect();
+        super::repeated_key(&mut keys)
+    };
+    if repeated {
+        return Err(DecodeError::new(at, K::RepeatedMapKey));
+    }
+    Ok(())
+}
+
 /// A list's head elements joined with its decoded tail.
 pub(crate) fn with_tail(mut elems: Vec<Term>, tail: Term) -> Term {
     match tail {
@@ -201,6 +217,7 @@ impl Cursor<'_> {
                     std::hint::unreachable_unchecked()
                 };
                 self.pairs(n, depth, pairs)
+                    .and_then(|()| unique_keys(pairs, at))
             }
         };
         if r.is_err() {

@@ -23,6 +23,8 @@ pub(super) enum Frame {
         pairs: Vec<(Term, Term)>,
         key: Option<Term>,
         left: usize,
+        /// Where its tag is (a repeated key is reported there).
+        at: usize,
     },
 }
 
@@ -97,6 +99,7 @@ impl Cursor<'_> {
                                 pairs: Vec::with_capacity(n.min(MAX_PREALLOC)),
                                 key: None,
                                 left: n,
+                                at,
                             },
                         )?;
                         continue;
@@ -137,7 +140,12 @@ impl Cursor<'_> {
                         self.stack.pop();
                         value = with_tail(elems, value);
                     }
-                    Frame::Map { pairs, key, left } => {
+                    Frame::Map {
+                        pairs,
+                        key,
+                        left,
+                        at,
+                    } => {
                         match key.take() {
                             None => {
                                 *key = Some(value);
@@ -151,6 +159,7 @@ impl Cursor<'_> {
                         if *left > 0 {
                             break;
                         }
+                        super::descent::unique_keys(pairs, *at)?;
                         let pairs = std::mem::take(pairs);
                         self.stack.pop();
                         value = Term::Map(pairs);

@@ -182,7 +182,7 @@ impl Cursor<'_> {
                 let creation = if tag == NEW_PID_EXT {
                     self.u32()?
                 } else {
-                    self.u8()? as u32
+                    super::old_creation(self.u8()?, at)?
                 };
                 Term::Pid(Pid {
                     node,
@@ -203,12 +203,17 @@ impl Cursor<'_> {
                     self.u8()? as u32
                 };
                 let ids = self.ref_words(n as usize)?;
+                if tag == NEW_REFERENCE_EXT {
+                    super::old_creation(creation as u8, at)?;
+                    super::old_ref_first_word(ids[0], at)?;
+                }
                 Term::Ref(Ref::new(node, creation, &ids[..n as usize]))
             }
             REFERENCE_EXT => {
                 let node = self.atom()?;
                 let id = self.u32()?;
-                let creation = self.u8()? as u32;
+                let creation = super::old_creation(self.u8()?, at)?;
+                super::old_ref_first_word(id, at)?;
                 Term::Ref(Ref::new(node, creation, &[id]))
             }
             NEW_PORT_EXT | V4_PORT_EXT | PORT_EXT => {
@@ -218,7 +223,7 @@ impl Cursor<'_> {
                     _ => self.u32()? as u64,
                 };
                 let creation = match tag {
-                    PORT_EXT => self.u8()? as u32,
+                    PORT_EXT => super::old_creation(self.u8()?, at)?,
                     _ => self.u32()?,
                 };
                 Term::Port(Port { node, id, creation })

@@ -514,6 +514,32 @@ pub(crate) fn cached_atom(refs: &[Atom], i: u8, at: usize) -> Result<Atom, Decod
     }
 }
 
+/// A one-byte creation of the old pid, port and reference formats (PID_EXT, PORT_EXT,
+/// REFERENCE_EXT, NEW_REFERENCE_EXT): OTP 25 takes only 0-3, the two bits those formats had
+/// (checked with erl: 4 is badarg). Shared with the view decoder; `at` is the term's tag.
+pub(crate) fn old_creation(c: u8, at: usize) -> Result<u32, DecodeError> {
+    if c > 3 {
+        return Err(DecodeError::new(at, K::Malformed));
+    }
+    Ok(u32::from(c))
+}
+
+/// The first word of an old-format reference (REFERENCE_EXT, NEW_REFERENCE_EXT), which OTP 25
+/// takes only up to 18 bits (checked with erl: 0x3FFFF decodes, 0x40000 is badarg).
+pub(crate) fn old_ref_first_word(w: u32, at: usize) -> Result<(), DecodeError> {
+    if w > 0x3ffff {
+        return Err(DecodeError::new(at, K::Malformed));
+    }
+    Ok(())
+}
+
+/// Whether two of `keys` are exactly equal (`=:=`, which is `Term`'s `==` and its `Ord`): a
+/// map that `binary_to_term` refuses. Sorted, then neighbours compared.
+pub(crate) fn repeated_key(keys: &mut [&Term]) -> bool {
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w[0] == w[1])
+}
+
 /// The value of a FLOAT_EXT's 31-byte text field, as erts's `sys_chars_to_double` reads it
 /// (shared with the view decoder): up to the first NUL, exactly `[+-]digits(.|,)digits`,
 /// optionally `(e|E)[+-]digits`, and finite. Anything else (spaces, no decimal point, an

@@ -77,6 +77,52 @@ fn huge_declared_lengths() {
     }
 }
 
+/// A map with a key twice is refused at its tag, as `binary_to_term` refuses it (badarg;
+/// found by tests/erl_verdicts.rs), by the owned and the view decoder alike, through the
+/// recursive path and the frame stack, and for few keys and many. Keys that are only `==`
+/// (`1` and `1.0`) are two keys.
+#[test]
+fn maps_with_a_repeated_key() {
+    let map = |keys: &[u8]| {
+        let mut b = vec![131, 116, 0, 0, 0, keys.len() as u8];
+        for k in keys {
+            b.extend([97, *k, 106]);
+        }
+        b
+    };
+    let nested = |inner: Vec<u8>, levels: usize| {
+        let mut b = vec![131];
+        for _ in 0..levels {
+            b.extend([104, 1]);
+        }
+        b.extend(&inner[1..]);
+        b
+    };
+    let many: Vec<u8> = (0..40).chain([7]).collect();
+    for (input, at) in [
+        (map(&[1, 2, 1]), 1),
+        (map(&many), 1),
+        (nested(map(&[3, 3]), 20), 41),
+        (nested(map(&many), 20), 41),
+    ] {
+        let e = d(&input).unwrap_err();
+        assert_eq!((e.offset, e.kind), (at, K::RepeatedMapKey), "{input:?}");
+        let v = crate::view::Decoder::new()
+            .decode(&input)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(v, e, "view decoder, {input:?}");
+    }
+    let distinct: Vec<u8> = (0..40).collect();
+    assert!(d(&map(&distinct)).is_ok());
+    assert!(d(&nested(map(&distinct), 20)).is_ok());
+    // #{1 => [], 1.0 => []}
+    let mut one_and_float = vec![131, 116, 0, 0, 0, 2, 97, 1, 106, 70];
+    one_and_float.extend(1.0f64.to_be_bytes());
+    one_and_float.push(106);
+    assert!(d(&one_and_float).is_ok());
+}
+
 /// Each case as OTP 25's `binary_to_term/1` decides it (checked with erl): an empty bitstring
 /// has no last byte, so its bit count is 0 and nothing else; a non-empty one uses 1-8 bits of
 /// its last byte.

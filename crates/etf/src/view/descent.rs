@@ -169,7 +169,7 @@ impl Parser<'_, '_> {
                     self.value(depth + 1)?;
                 }
                 self.set_span(node);
-                Ok(())
+                self.unique_keys(node, at)
             }
         }
     }

@@ -8,12 +8,14 @@
 //! `RECURSE_MAX` levels, frames below) order their checks differently, the same order.
 
 use super::node::{Node, Tail};
+use super::term_ref::{Pos, View};
 use crate::atom::Atom;
 use crate::decode::descent::RECURSE_MAX;
-use crate::decode::{cached_atom, wire_atom, Limits};
+use crate::decode::{cached_atom, old_creation, old_ref_first_word, wire_atom, Limits};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::pid::{Export, Pid, Port, MAX_REF_WORDS};
 use crate::tag::*;
+use crate::term::Term;
 
 /// A primitive read ran past the end of the input. Zero-sized so a reader's `Result` stays in
 /// registers; it becomes an UnexpectedEof at the failed read's position (readers do not advance
@@ -439,7 +441,11 @@ impl<'d, 'a> Parser<'d, 'a> {
                     if cur.left > 0 {
                         return Ok(false);
                     }
+                    let map = matches!(cur.kind, FrameKind::Map).then_some((cur.node, cur.at));
                     self.close(cur, Tail::Nil, 0);
+                    if let Some((node, at)) = map {
+                        self.unique_keys(node, at)?;
+                    }
                 }
                 FrameKind::List => {
                     cur.left -= 1;
@@ -479,6 +485,70 @@ impl<'d, 'a> Parser<'d, 'a> {
                 FrameKind::Root => return Ok(true),
             }
         }
+    }
+
+    /// The map closed at `node` (its tag at `at`), refused when a key is repeated, as the owned
+    /// decoder and `binary_to_term` refuse it. Up to 16 keys are compared pairwise in place
+    /// (atoms and integers by value, anything else as a copied term); more are copied and
+    /// sorted.
+    pub(super) fn unique_keys(&self, node: usize, at: usize) -> Result<(), DecodeError> {
+        // The common map of a message: atom keys, read straight off the arena (each key's
+        // value is skipped by its subtree size).
+        match self.atom_keys_repeat(node) {
+            Some(true) => return Err(DecodeError::new(at, K::RepeatedMapKey)),
+            Some(false) => return Ok(()),
+            None => {}
+        }
+        let view = View {
+            nodes: &self.nodes[..],
+            input: self.input,
+            at: Pos::Node(node),
+        };
+        let Some(map) = view.map().filter(|m| m.len() >= 2) else {
+            return Ok(());
+        };
+        let repeated = if map.len() <= 16 {
+            let mut keys = [None; 16];
+            for (slot, (k, _)) in keys.iter_mut().zip(map.iter()) {
+                *slot = Some(k);
+            }
+            let keys = &keys[..map.len()];
+            (1..keys.len()).any(|i| {
+                keys[..i]
+                    .iter()
+                    .any(|a| matches!((a, &keys[i]), (Some(a), Some(b)) if same_key(a, b)))
+            })
+        } else {
+            let owned: Vec<Term> = map.iter().map(|(k, _)| k.to_term_copied()).collect();
+            let mut keys: Vec<&Term> = owned.iter().collect();
+            crate::decode::repeated_key(&mut keys)
+        };
+        if repeated {
+            return Err(DecodeError::new(at, K::RepeatedMapKey));
+        }
+        Ok(())
+    }
+
+    /// For a map at `node` of at most 16 pairs whose keys are all atoms, whether an atom
+    /// repeats; `None` for any other map.
+    fn atom_keys_repeat(&self, node: usize) -> Option<bool> {
+        let Some(Node::Map { pairs, .. }) = self.nodes.get(node) else {
+            return None;
+        };
+        let n = *pairs as usize;
+        if n > 16 {
+            return None;
+        }
+        let mut seen: [Option<Atom>; 16] = [None; 16];
+        let mut i = node + 1;
+        for slot in &mut seen[..n] {
+            let Some(Node::Atom(a)) = self.nodes.get(i) else {
+                return None;
+            };
+            *slot = Some(*a);
+            i += 1 + subtree(self.nodes.get(i + 1)?);
+        }
+        Some((1..n).any(|k| seen[..k].contains(&seen[k])))
     }
 
     /// Closes `cur`'s container, recording its subtree size (and a list's tail).
@@ -555,7 +625,7 @@ impl<'d, 'a> Parser<'d, 'a> {
                 let creation = if tag == NEW_PID_EXT {
                     self.u32()?
                 } else {
-                    self.u8()? as u32
+                    old_creation(self.u8()?, at)?
                 };
                 Node::Pid(Pid {
                     node,
@@ -577,8 +647,16 @@ impl<'d, 'a> Parser<'d, 'a> {
                 };
                 let words_at = self.pos;
                 // Word by word, so a short input fails at the same offset as the owned decoder.
-                for _ in 0..n {
-                    self.u32()?;
+                let mut first = 0;
+                for i in 0..n {
+                    let w = self.u32()?;
+                    if i == 0 {
+                        first = w;
+                    }
+                }
+                if tag == NEW_REFERENCE_EXT {
+                    old_creation(creation as u8, at)?;
+                    old_ref_first_word(first, at)?;
                 }
                 Node::Ref {
                     node,
@@ -590,8 +668,9 @@ impl<'d, 'a> Parser<'d, 'a> {
             REFERENCE_EXT => {
                 let node = self.atom()?;
                 let id_at = self.pos;
-                self.u32()?;
-                let creation = self.u8()? as u32;
+                let id = self.u32()?;
+                let creation = old_creation(self.u8()?, at)?;
+                old_ref_first_word(id, at)?;
                 Node::Ref {
                     node,
                     creation,
@@ -606,7 +685,7 @@ impl<'d, 'a> Parser<'d, 'a> {
                     _ => self.u32()? as u64,
                 };
                 let creation = match tag {
-                    PORT_EXT => self.u8()? as u32,
+                    PORT_EXT => old_creation(self.u8()?, at)?,
                     _ => self.u32()?,
                 };
                 Node::Port(Port { node, id, creation })
@@ -723,5 +802,29 @@ fn float_checked(f: f64, at: usize) -> Result<Node, DecodeError> {
         Ok(Node::Float(f))
     } else {
         Err(DecodeError::new(at, K::BadFloat))
+    }
+}
+
+/// Whether two map keys are exactly equal (`=:=`, as `Term`'s `==`): atoms and integers by
+/// value, anything else as copied terms.
+fn same_key(a: &View<'_>, b: &View<'_>) -> bool {
+    use super::term_ref::TermRef as R;
+    match (a.term(), b.term()) {
+        (R::Atom(x), R::Atom(y)) => x == y,
+        (R::Int(x), R::Int(y)) => x == y,
+        (R::Atom(_), _)
+        | (_, R::Atom(_))
+        | (R::Int(_), R::Binary(_))
+        | (R::Binary(_), R::Int(_)) => false,
+        (R::Binary(x), R::Binary(y)) => x == y,
+        _ => a.to_term_copied() == b.to_term_copied(),
+    }
+}
+
+/// How many arena nodes the term at `n` takes (a container records its subtree's size).
+fn subtree(n: &Node) -> usize {
+    match n {
+        Node::Tuple { span, .. } | Node::List { span, .. } | Node::Map { span, .. } => *span,
+        _ => 1,
     }
 }

@@ -82,7 +82,18 @@ pub fn term_strategy() -> impl Strategy<Value = Term> {
             prop::collection::vec(inner.clone(), 0..8).prop_map(Term::List),
             (prop::collection::vec(inner.clone(), 1..5), leaf())
                 .prop_map(|(h, t)| Term::ImproperList(h, Box::new(t))),
-            prop::collection::vec((inner.clone(), inner), 0..6).prop_map(Term::Map),
+            // A map's keys are distinct (`binary_to_term` refuses a repeated one).
+            prop::collection::vec((inner.clone(), inner), 0..6).prop_map(|mut pairs| {
+                let mut seen: Vec<Term> = Vec::new();
+                pairs.retain(|(k, _)| {
+                    let new = !seen.contains(k);
+                    if new {
+                        seen.push(k.clone());
+                    }
+                    new
+                });
+                Term::Map(pairs)
+            }),
         ]
     })
 }
