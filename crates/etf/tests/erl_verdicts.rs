@@ -19,11 +19,10 @@
 use bytes::Bytes;
 use etf::{decode, decode_at, encode, DecodeError, DecodeErrorKind, Limits, Term};
 use std::io::Write;
-use std::process::Command;
 
 #[path = "support/golden_vectors.rs"]
 mod golden_vectors;
-use golden_vectors::{golden, unhex};
+use golden_vectors::{escript, golden, unhex};
 
 /// A small deterministic generator (xorshift64*), so every run checks the same inputs.
 struct Rng(u64);
@@ -99,7 +98,7 @@ fn hand_made() -> Vec<Vec<u8>> {
         v.push(b);
     }
     // The old pid, port and reference formats of another node: one-byte creations 0-4, and an
-    // old reference's first word at and past 18 bits; references of 0-6 words.
+    // old reference's first word at and past 18 bits; references of 1-6 words.
     let node = [119u8, 3, b'n', b'@', b'h'];
     for creation in 0u8..=4 {
         let with = |tag: u8, body: &[u8]| {
@@ -128,7 +127,9 @@ fn hand_made() -> Vec<Vec<u8>> {
         b.extend(word.to_be_bytes());
         v.push(b);
     }
-    for words in 0u8..=6 {
+    // Not 0 words: erts reads a word past such a reference (it reports 4 bytes more used than
+    // there are), and past the end of the input that can crash the deciding VM.
+    for words in 1u8..=6 {
         let mut b = vec![131, 90, 0, words];
         b.extend(node);
         b.extend([0, 0, 0, 1]);
@@ -169,26 +170,12 @@ fn erl_verdicts(inputs: &[Vec<u8>]) -> Vec<Option<(usize, Vec<u8>)>> {
         writeln!(f, "{hex}").expect("write inputs");
     }
     drop(f);
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/erl_verdicts.erl"
-    );
-    let out = Command::new("escript")
-        .arg(script)
-        .arg(&file)
-        .output()
-        .expect("escript (Erlang/OTP 25) must be installed: run scripts/install-deps.sh");
+    let text = escript("erl_verdicts.erl", &[&file]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "erl_verdicts.erl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("utf8 output");
     let verdicts: Vec<_> = text
         .lines()
         .map(|l| match l.split('\t').collect::<Vec<_>>()[..] {
-            ["badarg"] => None,
+            ["badarg"] | ["badarg", _] => None,
             ["ok", used, hex] => Some((used.parse().expect("bytes used"), unhex(hex))),
             _ => panic!("unexpected line from erl: {l}"),
         })

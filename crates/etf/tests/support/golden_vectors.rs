@@ -18,18 +18,26 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-pub fn golden() -> Vec<Vector> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/golden_etf.erl");
+/// The standard output of `scripts/<script>` run with the real `escript` and `args`; panics,
+/// with the script's standard error, when Erlang is missing or the script fails.
+pub fn escript(script: &str, args: &[&std::path::Path]) -> String {
+    let path = format!("{}/../../scripts/{script}", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("escript")
-        .arg(script)
+        .arg(path)
+        .args(args)
         .output()
         .expect("escript (Erlang/OTP 25) must be installed: run scripts/install-deps.sh");
     assert!(
         out.status.success(),
-        "golden script failed: {}",
+        "{script} failed ({}): {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).expect("utf8 output");
+    String::from_utf8(out.stdout).expect("utf8 output")
+}
+
+pub fn golden() -> Vec<Vector> {
+    let text = escript("golden_etf.erl", &[]);
     let v: Vec<Vector> = text
         .lines()
         .map(|l| {
