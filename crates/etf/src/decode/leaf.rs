@@ -200,11 +200,10 @@ impl Cursor<'_> {
                 let creation = if tag == NEWER_REFERENCE_EXT {
                     self.u32()?
                 } else {
-                    self.u8()? as u32
+                    super::old_creation(self.u8()?, at)?
                 };
                 let ids = self.ref_words(n as usize)?;
                 if tag == NEW_REFERENCE_EXT {
-                    super::old_creation(creation as u8, at)?;
                     super::old_ref_first_word(ids[0], at)?;
                 }
                 Term::Ref(Ref::new(node, creation, &ids[..n as usize]))

@@ -643,19 +643,16 @@ impl<'d, 'a> Parser<'d, 'a> {
                 let creation = if tag == NEWER_REFERENCE_EXT {
                     self.u32()?
                 } else {
-                    self.u8()? as u32
+                    old_creation(self.u8()?, at)?
                 };
                 let words_at = self.pos;
                 // Word by word, so a short input fails at the same offset as the owned decoder.
-                let mut first = 0;
-                for i in 0..n {
-                    let w = self.u32()?;
-                    if i == 0 {
-                        first = w;
-                    }
+                // `n` is 1 or more (checked above).
+                let first = self.u32()?;
+                for _ in 1..n {
+                    self.u32()?;
                 }
                 if tag == NEW_REFERENCE_EXT {
-                    old_creation(creation as u8, at)?;
                     old_ref_first_word(first, at)?;
                 }
                 Node::Ref {
