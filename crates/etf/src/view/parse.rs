@@ -488,9 +488,8 @@ impl<'d, 'a> Parser<'d, 'a> {
     }
 
     /// The map closed at `node` (its tag at `at`), refused when a key is repeated, as the owned
-    /// decoder and `binary_to_term` refuse it. Up to 16 keys are compared pairwise in place
-    /// (atoms and integers by value, anything else as a copied term); more are copied and
-    /// sorted.
+    /// decoder and `binary_to_term` refuse it. Up to 16 atom keys are compared in place; any
+    /// other map's keys are copied and sorted (`decode::repeated_key`).
     pub(super) fn unique_keys(&self, node: usize, at: usize) -> Result<(), DecodeError> {
         // The common map of a message: atom keys, read straight off the arena (each key's
         // value is skipped by its subtree size).
@@ -507,23 +506,9 @@ impl<'d, 'a> Parser<'d, 'a> {
         let Some(map) = view.map().filter(|m| m.len() >= 2) else {
             return Ok(());
         };
-        let repeated = if map.len() <= 16 {
-            let mut keys = [None; 16];
-            for (slot, (k, _)) in keys.iter_mut().zip(map.iter()) {
-                *slot = Some(k);
-            }
-            let keys = &keys[..map.len()];
-            (1..keys.len()).any(|i| {
-                keys[..i]
-                    .iter()
-                    .any(|a| matches!((a, &keys[i]), (Some(a), Some(b)) if same_key(a, b)))
-            })
-        } else {
-            let owned: Vec<Term> = map.iter().map(|(k, _)| k.to_term_copied()).collect();
-            let mut keys: Vec<&Term> = owned.iter().collect();
-            crate::decode::repeated_key(&mut keys)
-        };
-        if repeated {
+        let owned: Vec<Term> = map.iter().map(|(k, _)| k.to_term_copied()).collect();
+        let mut keys: Vec<&Term> = owned.iter().collect();
+        if crate::decode::repeated_key(&mut keys) {
             return Err(DecodeError::new(at, K::RepeatedMapKey));
         }
         Ok(())
@@ -799,22 +784,6 @@ fn float_checked(f: f64, at: usize) -> Result<Node, DecodeError> {
         Ok(Node::Float(f))
     } else {
         Err(DecodeError::new(at, K::BadFloat))
-    }
-}
-
-/// Whether two map keys are exactly equal (`=:=`, as `Term`'s `==`): atoms and integers by
-/// value, anything else as copied terms.
-fn same_key(a: &View<'_>, b: &View<'_>) -> bool {
-    use super::term_ref::TermRef as R;
-    match (a.term(), b.term()) {
-        (R::Atom(x), R::Atom(y)) => x == y,
-        (R::Int(x), R::Int(y)) => x == y,
-        (R::Atom(_), _)
-        | (_, R::Atom(_))
-        | (R::Int(_), R::Binary(_))
-        | (R::Binary(_), R::Int(_)) => false,
-        (R::Binary(x), R::Binary(y)) => x == y,
-        _ => a.to_term_copied() == b.to_term_copied(),
     }
 }
 
