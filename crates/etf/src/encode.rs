@@ -174,7 +174,10 @@ const STACK_BUF: usize = 512;
 
 /// Maps with at most this many keys are "flatmaps" in BEAM and encoded with keys in term order.
 /// Larger maps are hash maps whose encoding order depends on BEAM's internal hashing; ferl keeps
-/// their pairs in the order it holds them (decoded maps keep the peer's order).
+/// their pairs in the order it holds them (decoded maps keep the peer's order). There is no one
+/// OTP 25 order to follow: `make_internal_hash` mixes an atom's table index (and an external
+/// pid's node pointer), so the same map of 40 atom keys is written in different orders by two
+/// VMs that created those atoms in different orders (checked with erl).
 const FLATMAP_MAX: usize = 32;
 
 /// Encode with the 131 version byte, exactly as OTP 25 `term_to_binary/1`.
@@ -226,6 +229,11 @@ fn append_sized<const U: bool, const V: bool>(t: &Term, buf: &mut BytesMut) -> u
 /// beforehand, e.g. from `encoded_len`, makes sure of it).
 pub fn encode_to(t: &Term, buf: &mut BytesMut) {
     append::<false, true>(t, buf)
+}
+
+/// `encode_to` without the version byte: a term inside another one's encoding (a fun's parts).
+pub(crate) fn encode_term_to(t: &Term, buf: &mut BytesMut) {
+    append::<false, false>(t, buf)
 }
 
 /// Append 131 + the term as an OTP 25 node writes it on a distribution connection (which

@@ -37,6 +37,11 @@ pub enum DecodeErrorKind {
     Malformed,
     /// A MAP_EXT with the same key twice (exactly equal, `=:=`), which `binary_to_term` refuses.
     RepeatedMapKey,
+    /// A fun's old index or old uniq that is not an integer of erts's small range (60 bits).
+    BadFunIndex,
+    /// A fun whose creator is not a pid (OTP 25's `binary_to_term` takes one, and the VM
+    /// crashes on it later).
+    BadFunCreator,
 }
 
 /// A decode failure at a byte offset in the decoder's input.
@@ -76,6 +81,8 @@ impl std::fmt::Display for DecodeErrorKind {
             DistHeader => write!(f, "distribution header inside a term"),
             Malformed => write!(f, "malformed term"),
             RepeatedMapKey => write!(f, "map with a repeated key"),
+            BadFunIndex => write!(f, "fun's old index or uniq is not a small integer"),
+            BadFunCreator => write!(f, "fun's creator is not a pid"),
         }
     }
 }

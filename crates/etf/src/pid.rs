@@ -3,6 +3,7 @@
 //! All are plain values: no node table, no liveness; `node` is the owning node's name atom.
 
 use crate::atom::Atom;
+use crate::term::Term;
 use bytes::Bytes;
 
 /// A process identifier (NEW_PID_EXT fields).
@@ -77,20 +78,48 @@ pub struct Export {
     pub arity: u8,
 }
 
-/// A closure (NEW_FUN_EXT 112, or old FUN_EXT 117), kept as its exact encoded bytes (tag
-/// included) so it is re-encoded byte-identical: ferl cannot run Erlang code, it only needs to
-/// carry funs (e.g. `:global` lock methods) back to the BEAM. Only the bytes are stored (keeping
-/// `Term` small); module and arity are read from them on demand.
+/// A closure (NEW_FUN_EXT 112), kept as its encoded bytes (tag included), exactly as
+/// `term_to_binary` writes it: ferl cannot run Erlang code, it only needs to carry funs (e.g.
+/// `:global` lock methods) back to the BEAM. Only the bytes are stored (keeping `Term` small);
+/// module and arity are read from them on demand.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fun {
     raw: Bytes,
 }
 
 impl Fun {
-    /// Built by the decoder from the fun's exact bytes (starting with tag 112 or 117), after it
-    /// checked that the module atom is readable.
+    /// Built by the decoder from the fun's bytes (tag 112 first), once it has read every field.
     pub(crate) fn from_raw(raw: Bytes) -> Fun {
         Fun { raw }
+    }
+
+    /// The encoding `term_to_binary` gives the fun decoded from `received` (a NEW_FUN_EXT,
+    /// tag first) into `parts`: module, old index, old uniq, creator and free variables.
+    /// `None` when that is `received` itself, as for any fun a BEAM node wrote.
+    ///
+    /// erts keeps the old index and old uniq as C `int`s (`erl_fun.c`), so they are written
+    /// back truncated to 32 bits; the size field is recomputed (erts ignores the received one);
+    /// the parts are written as `term_to_binary` writes them (atoms as ATOM_EXT, pids as
+    /// NEW_PID_EXT). Checked against erl: see `tests/erl_verdicts.rs`.
+    pub(crate) fn canonical(received: &[u8], parts: &[Term]) -> Option<Bytes> {
+        let (Some(fixed), [module, index, uniq, creator, free @ ..]) = (received.get(5..26), parts)
+        else {
+            return None;
+        };
+        let word = |t: &Term| Term::Int(t.as_int().unwrap_or(0) as i32 as i64);
+        let mut out = bytes::BytesMut::with_capacity(received.len() + 8);
+        out.extend_from_slice(&[crate::tag::NEW_FUN_EXT, 0, 0, 0, 0]);
+        out.extend_from_slice(fixed);
+        out.extend_from_slice(&(free.len() as u32).to_be_bytes());
+        for p in [module, &word(index), &word(uniq), creator]
+            .into_iter()
+            .chain(free)
+        {
+            crate::encode::encode_term_to(p, &mut out);
+        }
+        let size = (out.len() - 1) as u32;
+        out[1..5].copy_from_slice(&size.to_be_bytes());
+        (out[..] != *received).then(|| out.freeze())
     }
 
     /// The complete encoding of the fun, starting at its tag byte.
@@ -103,11 +132,8 @@ impl Fun {
         crate::decode::fun_module(&self.raw).unwrap_or(Atom::UNDEFINED)
     }
 
-    /// Arity (NEW_FUN_EXT; old FUN_EXT funs report 0).
+    /// Arity.
     pub fn arity(&self) -> u8 {
-        match self.raw.first() {
-            Some(&crate::tag::NEW_FUN_EXT) => self.raw.get(5).copied().unwrap_or(0),
-            _ => 0,
-        }
+        self.raw.get(5).copied().unwrap_or(0)
     }
 }

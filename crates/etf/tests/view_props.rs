@@ -146,11 +146,19 @@ fn all_golden_vectors_agree() {
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let mut d = Decoder::new();
+    // A fun whose one free variable is the next term: module, old index, old uniq, creator.
+    let mut fun = vec![112, 0, 0, 0, 0, 1];
+    fun.extend([0; 16]);
+    fun.extend([0, 0, 0, 0, 0, 0, 0, 1]);
+    fun.extend([100, 0, 1, b'm', 97, 0, 97, 0]);
+    fun.extend([
+        88, 100, 0, 3, b'n', b'@', b'h', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1,
+    ]);
     for tag in [
         &[104u8, 1][..],
         &[108, 0, 0, 0, 1][..],
         &[116, 0, 0, 0, 1, 97, 1][..],
-        &[117, 0, 0, 0, 0][..], // old FUN_EXT: its pid is the next term
+        &fun[..],
     ] {
         let mut b = vec![131u8];
         for _ in 0..100_000 {
@@ -232,7 +240,11 @@ fn huge_declared_lengths_fail_fast() {
         &[111, 0xff, 0xff, 0xff, 0xff, 0, 1][..],
         &[118, 0xff, 0xff, b'a'][..],
         &[112, 0xff, 0xff, 0xff, 0xff, 0][..],
-        &[117, 0xff, 0xff, 0xff, 0xff, 0][..],
+        // A fun declaring 2^32 - 1 free variables.
+        &[
+            112, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+            0xff, 0xff, 0xff, 100, 0, 1, b'm',
+        ][..],
     ] {
         let mut b = vec![131u8];
         b.extend_from_slice(body);

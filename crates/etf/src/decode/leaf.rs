@@ -2,10 +2,9 @@
 //! Each helper reads the body after a tag whose offset is `at` (used in error positions).
 
 use super::Cursor;
-use crate::atom::Atom;
 use crate::bigint::BigInt;
 use crate::error::{DecodeError, DecodeErrorKind as K};
-use crate::pid::{Export, Fun, Pid, Port, Ref, MAX_REF_WORDS};
+use crate::pid::{Export, Pid, Port, Ref, MAX_REF_WORDS};
 use crate::tag::*;
 use crate::term::Term;
 use bytes::Bytes;
@@ -85,72 +84,17 @@ impl Cursor<'_> {
         Ok(ids)
     }
 
-    pub(super) fn new_fun(&mut self, at: usize) -> Result<Term, DecodeError> {
-        let size = self.u32()? as usize;
-        // Size counts itself; skip arity(1) uniq(16) index(4) numfree(4) to the module atom.
-        if size < 4 + 1 + 16 + 4 + 4 + 1 {
-            return Err(DecodeError::new(at, K::Malformed));
-        }
-        let body_start = self.pos;
-        self.take(size - 4)?;
-        let raw = self.input.slice(at..body_start + size - 4);
-        let arity = raw[5];
-        let sub_input = raw.slice(30..);
-        let mut sub = Cursor::new(&sub_input, 0, self.limits);
-        sub.refs = self.refs;
-        let module = sub.atom().map_err(|e| {
-            let e = sub.fix_offset(e);
-            DecodeError::new(at + 30 + e.offset, e.kind)
-        })?;
-        let _ = (module, arity);
-        if !self.refs.is_empty() {
-            // After a distribution header the parts may use ATOM_CACHE_REFs, which mean nothing
-            // outside this message: keep the fun with its atoms written out instead.
-            let resolved = Self::resolve_fun(&raw, module, &mut sub).map_err(|e| {
-                let e = sub.fix_offset(e);
-                DecodeError::new(at + 30 + e.offset, e.kind)
-            })?;
-            return Ok(Term::Fun(Fun::from_raw(resolved)));
-        }
-        Ok(Term::Fun(Fun::from_raw(raw)))
-    }
-
-    /// A NEW_FUN_EXT's bytes with every atom cache reference replaced by its atom: the fixed
-    /// fields copied, the module, OldIndex, OldUniq, Pid and free variables (read by `sub`, which
-    /// stands after the module) re-encoded, and Size recomputed.
-    #[cold]
-    fn resolve_fun(raw: &Bytes, module: Atom, sub: &mut Cursor) -> Result<Bytes, DecodeError> {
-        let num_free = u32::from_be_bytes([raw[26], raw[27], raw[28], raw[29]]);
-        let mut parts = vec![sub.term()?, sub.term()?, sub.term()?];
-        for _ in 0..num_free {
-            parts.push(sub.term()?);
-        }
-        let mut out = bytes::BytesMut::with_capacity(raw.len() + 64);
-        out.extend_from_slice(&raw[..30]);
-        crate::encode::encode_dist_term_to(&Term::Atom(module), &mut out);
-        for p in &parts {
-            crate::encode::encode_dist_term_to(p, &mut out);
-        }
-        let size = (out.len() - 1) as u32;
-        out[1..5].copy_from_slice(&size.to_be_bytes());
-        Ok(out.freeze())
-    }
-
-    /// Old FUN_EXT: NumFree, Pid, Module, Index, Uniq, free vars; no size field, so the parts are
-    /// decoded (depth-accounted) just to find the end, then kept as raw bytes. The view
-    /// decoder's frame machine does the walk: its parts may be FUN_EXTs again, and recursing
-    /// natively per level overflowed the stack (1024 levels, debug build).
-    pub(super) fn old_fun(&mut self, at: usize, depth_left: usize) -> Result<Term, DecodeError> {
-        if depth_left == 0 {
-            return Err(DecodeError::new(at, K::TooDeep));
-        }
+    /// NEW_FUN_EXT, read by the view decoder's frame machine (see `view::fun`): its free
+    /// variables can hold funs again, and one reader keeps both decoders in agreement.
+    pub(super) fn new_fun(&mut self, at: usize, depth_left: usize) -> Result<Term, DecodeError> {
         let depth = self.limits.max_depth.saturating_sub(depth_left);
-        let end = crate::view::old_fun_end(self.data, at, depth, self.limits)?;
+        let (fun, end) =
+            crate::view::fun(self.input, self.data, at, depth, self.limits, self.refs)?;
         self.pos = end;
-        Ok(Term::Fun(Fun::from_raw(self.input.slice(at..end))))
+        Ok(fun)
     }
 
-    /// Every non-container term (and old FUN_EXT, whose parts the view decoder walks).
+    /// Every non-container term, and funs.
     #[inline(always)]
     pub(super) fn leaf(
         &mut self,
@@ -251,8 +195,7 @@ impl Cursor<'_> {
                     arity,
                 })
             }
-            NEW_FUN_EXT => self.new_fun(at)?,
-            FUN_EXT => self.old_fun(at, depth_left)?,
+            NEW_FUN_EXT => self.new_fun(at, depth_left)?,
             FLOAT_EXT => self.old_float(at)?,
             ATOM_CACHE_REF => Term::Atom(self.atom_ref(at)?),
             COMPRESSED => return Err(DecodeError::new(at, K::Compressed)),

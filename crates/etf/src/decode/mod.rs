@@ -57,22 +57,11 @@ impl Default for Limits {
 /// deep stack of containers each declaring a huge arity cannot reserve memory up front.
 const MAX_PREALLOC: usize = 64;
 
-/// Module atom of an encoded fun (NEW_FUN_EXT: at byte 30; FUN_EXT: after the pid).
+/// Module atom of an encoded fun (NEW_FUN_EXT: at byte 30).
 pub(crate) fn fun_module(raw: &Bytes) -> Option<Atom> {
-    match raw.first() {
-        Some(&NEW_FUN_EXT) => {
-            let sub = raw.slice(30.min(raw.len())..);
-            let mut c = Cursor::new(&sub, 0, Limits::default());
-            c.atom().ok()
-        }
-        Some(&FUN_EXT) => {
-            let sub = raw.slice(5.min(raw.len())..);
-            let mut c = Cursor::new(&sub, 0, Limits::default());
-            c.term().ok()?;
-            c.atom().ok()
-        }
-        _ => None,
-    }
+    let sub = raw.slice(30.min(raw.len())..);
+    let atom = Cursor::new(&sub, 0, Limits::default()).atom().ok();
+    atom
 }
 
 /// A primitive read ran past the end of the input.

@@ -210,20 +210,175 @@ fn atom_cache_refs_resolve_and_funs_keep_their_atoms_written_out() {
         dec.decode_term_with_atom_refs(&refs).unwrap_err().kind,
         K::AtomCacheRef
     );
-    // A fun that uses references comes out as the same fun with its atoms written out, so it
-    // can be sent on anywhere.
+    // A fun that uses references comes out as the same fun with its atoms written out (as
+    // `term_to_binary` writes them), so it can be sent on anywhere.
     let cached = new_fun(&[82, 0], &[82, 1], &[82, 2]);
-    let plain = new_fun(
+    let utf8 = new_fun(
         &[119, 1, b'm'],
         &[119, 3, b'n', b'@', b'h'],
         &[119, 1, b'x'],
     );
+    let plain = new_fun(
+        &[100, 0, 1, b'm'],
+        &[100, 0, 3, b'n', b'@', b'h'],
+        &[100, 0, 1, b'x'],
+    );
     let mut dec = Decoder::new(Bytes::from(cached));
     let got = dec.decode_term_with_atom_refs(&refs).expect("fun");
-    let mut want = Decoder::new(Bytes::from(plain.clone()));
-    assert_eq!(got, want.decode_term().expect("plain fun"));
+    let mut want = Decoder::new(Bytes::from(utf8));
+    assert_eq!(got, want.decode_term().expect("utf8 fun"));
     let Term::Fun(f) = got else { panic!("{got:?}") };
     assert_eq!(&f.raw()[..], &plain[..]);
+}
+
+/// A NEW_FUN_EXT from its parts (after the fixed fields) with the given size field.
+fn fun_with(size: Option<u32>, num_free: u32, parts: &[&[u8]]) -> Vec<u8> {
+    let mut f = vec![112, 0, 0, 0, 0, 2];
+    f.extend([7u8; 16]);
+    f.extend(5u32.to_be_bytes());
+    f.extend(num_free.to_be_bytes());
+    for p in parts {
+        f.extend(*p);
+    }
+    let size = size.unwrap_or((f.len() - 1) as u32);
+    f[1..5].copy_from_slice(&size.to_be_bytes());
+    f
+}
+
+const MODULE: &[u8] = &[100, 0, 1, b'm'];
+const CREATOR: &[u8] = &[
+    88, 100, 0, 3, b'n', b'@', b'h', 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1,
+];
+
+#[test]
+fn funs_are_read_field_by_field_as_binary_to_term_reads_them() {
+    let zero: &[u8] = &[97, 0];
+    let check = |fun: &[u8]| {
+        let mut input = vec![131];
+        input.extend(fun);
+        let bytes = Bytes::from(input);
+        let owned = decode_at(&bytes, 0, true, &[], Limits::default());
+        let mut view = crate::view::Decoder::new();
+        let viewed = view
+            .decode(&bytes)
+            .map(|v| (v.to_term(&bytes), bytes.len()));
+        assert_eq!(owned, viewed, "owned and view decoders differ on {fun:?}");
+        owned.map(|(t, _)| t)
+    };
+    let fun_of = |t: Term| match t {
+        Term::Fun(f) => f,
+        other => panic!("not a fun: {other:?}"),
+    };
+    // As erl writes it: kept as a slice of the input, byte for byte.
+    let canonical = fun_with(None, 1, &[MODULE, zero, zero, CREATOR, &[97, 42]]);
+    let f = fun_of(check(&canonical).unwrap());
+    assert_eq!(&f.raw()[..], &canonical[..]);
+    assert_eq!((f.module(), f.arity()), (Atom::new("m"), 2));
+    // erts ignores the size field: any size reads the same fun, written with its true size.
+    for size in [0, 10, canonical.len() as u32 + 1, u32::MAX] {
+        let lying = fun_with(Some(size), 1, &[MODULE, zero, zero, CREATOR, &[97, 42]]);
+        assert_eq!(&fun_of(check(&lying).unwrap()).raw()[..], &canonical[..]);
+    }
+    // Parts in other encodings are written back as `term_to_binary` writes them: the old
+    // index and uniq as erts's 32-bit ints, the module as ATOM_EXT, the creator as NEW_PID_EXT.
+    let int_ext: &[u8] = &[98, 0, 0, 0, 0];
+    let big_2_32: &[u8] = &[110, 5, 0, 0, 0, 0, 0, 1];
+    let utf8_module: &[u8] = &[119, 1, b'm'];
+    let old_pid: &[u8] = &[103, 100, 0, 3, b'n', b'@', b'h', 0, 0, 0, 5, 0, 0, 0, 0, 1];
+    let other = fun_with(
+        None,
+        1,
+        &[utf8_module, int_ext, big_2_32, old_pid, &[97, 42]],
+    );
+    assert_eq!(&fun_of(check(&other).unwrap()).raw()[..], &canonical[..]);
+    let minus_five = fun_with(None, 0, &[MODULE, &[98, 255, 255, 255, 251], zero, CREATOR]);
+    assert_eq!(
+        &fun_of(check(&minus_five).unwrap()).raw()[..],
+        &minus_five[..]
+    );
+    // Refused, as binary_to_term refuses them: a module that is not an atom, an old index
+    // or uniq that is not a small integer (2^59 is not), a creator that is not a pid (erts
+    // 25 takes one and crashes later), free variables that are not all there.
+    let two_59: &[u8] = &[110, 8, 0, 0, 0, 0, 0, 0, 0, 0, 8];
+    for (bad, kind) in [
+        (
+            fun_with(None, 0, &[zero, zero, zero, CREATOR]),
+            K::Malformed,
+        ),
+        (
+            fun_with(None, 0, &[MODULE, &[100, 0, 1, b'x'], zero, CREATOR]),
+            K::BadFunIndex,
+        ),
+        (
+            fun_with(None, 0, &[MODULE, zero, two_59, CREATOR]),
+            K::BadFunIndex,
+        ),
+        (
+            fun_with(None, 0, &[MODULE, zero, zero, MODULE]),
+            K::BadFunCreator,
+        ),
+        (
+            fun_with(None, 2, &[MODULE, zero, zero, CREATOR, zero]),
+            K::UnexpectedEof,
+        ),
+    ] {
+        assert_eq!(check(&bad).map_err(|e| e.kind), Err(kind), "{bad:?}");
+    }
+    // 2^59 - 1 is still a small.
+    let small_max: &[u8] = &[110, 8, 0, 255, 255, 255, 255, 255, 255, 255, 7];
+    assert!(check(&fun_with(None, 0, &[MODULE, zero, small_max, CREATOR])).is_ok());
+    // The old FUN_EXT (117) is gone from OTP 23 on: binary_to_term refuses it.
+    let mut old = vec![117, 0, 0, 0, 0];
+    old.extend(CREATOR);
+    old.extend([100, 0, 1, b'm', 97, 1, 97, 2]);
+    assert_eq!(check(&old).unwrap_err().kind, K::UnknownTag(117));
+}
+
+#[test]
+fn funs_nested_in_free_variables_are_read_without_native_recursion() {
+    // 100,000 funs, each the only free variable of the one before: the frame machine's depth
+    // limit refuses them, it does not overflow the stack.
+    let zero: &[u8] = &[97, 0];
+    let head = fun_with(Some(0), 1, &[MODULE, zero, zero, CREATOR]);
+    let mut input = vec![131];
+    for _ in 0..100_000 {
+        input.extend(&head);
+    }
+    input.extend([97, 1]);
+    let bytes = Bytes::from(input);
+    let e = decode_at(&bytes, 0, true, &[], Limits::default()).unwrap_err();
+    assert_eq!(e.kind, K::TooDeep);
+    // Within the limit they are read, each written with its true size.
+    let mut input = vec![131];
+    for _ in 0..100 {
+        input.extend(&head);
+    }
+    input.extend([97, 1]);
+    let bytes = Bytes::from(input);
+    let (t, end) = decode_at(&bytes, 0, true, &[], Limits::default()).unwrap();
+    assert_eq!(end, bytes.len());
+    assert_eq!(
+        crate::encode(&t).len(),
+        bytes.len(),
+        "every size field rewritten, no byte more"
+    );
+    let (mut t, mut depth) = (t, 0);
+    while let Term::Fun(f) = t {
+        let raw = f.raw().clone();
+        let size = u32::from_be_bytes([raw[1], raw[2], raw[3], raw[4]]) as usize;
+        assert_eq!(size, raw.len() - 1);
+        t = decode_at(
+            &raw,
+            30 + MODULE.len() + 4 + CREATOR.len(),
+            false,
+            &[],
+            Limits::default(),
+        )
+        .unwrap()
+        .0;
+        depth += 1;
+    }
+    assert_eq!((depth, t), (100, Term::Int(1)));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Recursive descent over the first `RECURSE_MAX` levels of nesting, the common shape of
 //! messages: no frames, and the hot leaves (integers, atoms, binaries, `[]`) decoded inline in
-//! the container loops. Deeper subtrees and old FUN_EXTs go to the frame machine (`parse.rs`),
+//! the container loops. Deeper subtrees and funs go to the frame machine (`parse.rs`),
 //! so native stack use stays bounded whatever the input. Checks are made in the same order as
 //! the owned decoder's recursive descent (`decode/descent.rs`), so errors agree.
 
@@ -44,10 +44,10 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    /// The other leaves, and old FUN_EXT (decoded by the frame machine, as the owned decoder).
+    /// The other leaves, and funs (decoded by the frame machine, by both decoders).
     #[inline(never)]
     fn rare(&mut self, tag: u8, at: usize, depth: usize) -> Result<(), DecodeError> {
-        if tag == FUN_EXT {
+        if tag == NEW_FUN_EXT {
             self.pos = at;
             return self.run(depth);
         }

@@ -46,6 +46,8 @@ pub use term_ref::{MapIter, MapSeq, Seq, SeqIter, TermRef, View};
 use crate::atom::Atom;
 use crate::decode::Limits;
 use crate::error::{DecodeError, DecodeErrorKind as K};
+use crate::term::Term;
+use bytes::Bytes;
 use node::Node;
 use parse::{Frame, Parser};
 
@@ -194,21 +196,25 @@ impl Decoder {
     }
 }
 
-/// The end of the old FUN_EXT whose tag is at `at`, nested `depth` levels deep: the owned
-/// decoder's way to skip one without native recursion (its parts can be further FUN_EXTs).
-/// Uses scratch arenas (FUN_EXT is a legacy encoding, absent from OTP 23+ traffic).
-pub(crate) fn old_fun_end(
-    input: &[u8],
+/// The fun whose NEW_FUN_EXT tag is at `at` in `data` (a prefix of `input`, which its owned
+/// parts are slices of), nested `depth` levels deep, and the offset after it: the owned decoder's way to read one, so both decoders take and refuse the
+/// same funs, and a fun's free variables (which can hold funs again) are read without native
+/// recursion. Uses scratch arenas: funs are rare in messages.
+pub(crate) fn fun(
+    input: &Bytes,
+    data: &[u8],
     at: usize,
     depth: usize,
     limits: Limits,
-) -> Result<usize, DecodeError> {
+    refs: &[Atom],
+) -> Result<(Term, usize), DecodeError> {
     let (mut nodes, mut stack) = (Vec::new(), Vec::new());
-    let mut p = Parser::new(input, at, limits, &mut nodes, &mut stack);
-    match p.run(depth) {
-        Ok(()) => Ok(p.pos),
-        Err(e) => Err(p.fix_offset(e)),
+    let mut p = Parser::new(data, at, limits, &mut nodes, &mut stack).with_refs(refs);
+    if let Err(e) = p.run(depth) {
+        return Err(p.fix_offset(e));
     }
+    let end = p.pos;
+    Ok((View::node(&nodes, data, 0).to_term(input), end))
 }
 
 #[cold]

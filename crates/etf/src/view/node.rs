@@ -1,6 +1,6 @@
 //! `Node`: one decoded term in the view decoder's arena. Terms are stored in pre-order, a
 //! container followed by its children; each container records its subtree size (`span`) so a
-//! reader skips a child in O(1). Variable-size data (binaries, strings, bignum magnitudes, funs)
+//! reader skips a child in O(1). Variable-size data (binaries, strings, bignum magnitudes, a fun's fixed fields)
 //! stays in the input and is referred to by offset, which keeps a node at 32 bytes and lets one
 //! arena be reused across inputs (offsets carry no lifetime).
 
@@ -74,10 +74,13 @@ pub(crate) enum Node {
     },
     Port(Port),
     Export(Export),
-    /// A closure's exact bytes, tag included.
+    /// A closure (NEW_FUN_EXT): its bytes as received, tag included (the fixed fields, arity
+    /// to free-variable count, are read from them), then as children its module (`Atom`), old
+    /// index and old uniq (`Int`), creator (`Pid`) and free variables.
     Fun {
         at: usize,
         len: usize,
+        span: usize,
     },
     /// LOCAL_EXT: the rest of the input, tag included.
     Local {
@@ -91,7 +94,10 @@ impl Node {
     #[inline(always)]
     pub(crate) fn span(&self) -> usize {
         match *self {
-            Node::Tuple { span, .. } | Node::List { span, .. } | Node::Map { span, .. } => span,
+            Node::Tuple { span, .. }
+            | Node::List { span, .. }
+            | Node::Map { span, .. }
+            | Node::Fun { span, .. } => span,
             _ => 1,
         }
     }

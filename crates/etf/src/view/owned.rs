@@ -13,11 +13,14 @@ use crate::term::Term;
 use bytes::Bytes;
 
 /// A container being rebuilt.
-enum Build {
+enum Build<'a> {
     Tuple(Vec<Term>, usize),
     /// Head elements still expected, then (unless `Nil`) the tail.
     List(Vec<Term>, usize, Tail),
     Map(Vec<(Term, Term)>, Option<Term>, usize),
+    /// A fun's parts (module, old index, old uniq, creator, free variables), those still
+    /// expected, and its bytes as received.
+    Fun(Vec<Term>, usize, &'a [u8]),
 }
 
 /// How binaries become `Bytes`.
@@ -69,7 +72,7 @@ impl View<'_> {
             Pos::Node(i) => i,
         };
         let end = self.nodes.get(start).map_or(start, |n| start + n.span());
-        let mut stack: Vec<Build> = Vec::new();
+        let mut stack: Vec<Build<'_>> = Vec::new();
         let mut i = start;
         while i < end {
             let Some(&node) = self.nodes.get(i) else {
@@ -90,6 +93,19 @@ impl View<'_> {
                 Node::Map { pairs, .. } if pairs > 0 => {
                     let n = pairs as usize;
                     stack.push(Build::Map(Vec::with_capacity(n), None, n));
+                    continue;
+                }
+                Node::Fun { .. } => {
+                    let TermRef::Fun(received) = View::node(self.nodes, self.input, at).term()
+                    else {
+                        break;
+                    };
+                    // Module, old index, old uniq, creator, then the free variables (their
+                    // count, at byte 26, was checked against the input by the parser).
+                    let free = received
+                        .get(26..30)
+                        .map_or(0, |w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize);
+                    stack.push(Build::Fun(Vec::with_capacity(4 + free), 4 + free, received));
                     continue;
                 }
                 _ => leaf(View::node(self.nodes, self.input, at).term(), share),
@@ -134,6 +150,16 @@ impl View<'_> {
                             break;
                         }
                         value = Term::Map(std::mem::take(pairs));
+                    }
+                    Build::Fun(parts, left, received) => {
+                        parts.push(value);
+                        *left -= 1;
+                        if *left > 0 {
+                            break;
+                        }
+                        let raw = Fun::canonical(received, parts)
+                            .unwrap_or_else(|| share.bytes(received));
+                        value = Term::Fun(Fun::from_raw(raw));
                     }
                 }
                 stack.pop();
@@ -189,7 +215,7 @@ fn leaf(t: TermRef<'_>, share: &impl Share) -> Term {
         TermRef::Ref(r) => Term::Ref(r),
         TermRef::Port(p) => Term::Port(p),
         TermRef::Export(e) => Term::Export(e),
-        TermRef::Fun(raw) => Term::Fun(Fun::from_raw(share.bytes(raw))),
+        TermRef::Fun(_) => Term::nil(), // never a leaf (funs are built from their parts)
         TermRef::Local(raw) => Term::Local(share.bytes(raw)),
     }
 }

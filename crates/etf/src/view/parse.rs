@@ -39,10 +39,8 @@ pub(super) enum FrameKind {
     ListTail,
     /// Map keys and values (`left` counts both).
     Map,
-    /// Old FUN_EXT: its pid (any term) is next; `left` holds the number of free variables.
-    FunPid,
-    /// Old FUN_EXT after the module atom: index, uniq and free variables.
-    FunRest,
+    /// A fun's free variables (`left` of them still to come).
+    FunFree,
     /// Around the whole term: complete when its one value is.
     Root,
 }
@@ -72,8 +70,8 @@ pub(super) struct Parser<'d, 'a> {
     stack: &'d mut Vec<Frame>,
     /// The atoms of the distribution header the term follows (ATOM_CACHE_REF indexes them).
     refs: &'a [Atom],
-    /// Open old-FUN_EXT frames: the owned decoder reads their parts with its frame machine, so
-    /// inside one it orders checks as in frame mode whatever the depth.
+    /// Open fun frames: both decoders read a fun with this frame machine, so inside one checks
+    /// are ordered as in frame mode whatever the depth.
     funs: usize,
 }
 
@@ -290,7 +288,7 @@ impl<'d, 'a> Parser<'d, 'a> {
     }
 
     /// Decodes one term nested `base` levels deep into the arena, with frames (`descent.rs`
-    /// hands it subtrees below `RECURSE_MAX` and old FUN_EXTs).
+    /// hands it subtrees below `RECURSE_MAX` and funs).
     pub(super) fn run(&mut self, base: usize) -> Result<(), DecodeError> {
         let max_depth = self.limits.max_depth;
         // Depths below are relative to the term's outermost frame: shift the limit instead.
@@ -398,26 +396,27 @@ impl<'d, 'a> Parser<'d, 'a> {
                         continue;
                     }
                 }
-                FUN_EXT => {
-                    // Old FUN_EXT has no size: its parts are decoded (depth-accounted) to find
-                    // its end, then replaced by one node holding its bytes.
-                    if self.stack.len() >= max_depth {
-                        return Err(Self::too_deep(at));
+                NEW_FUN_EXT => {
+                    let node = self.nodes.len();
+                    let free = self.fun_head(at)?;
+                    if free > 0 {
+                        if self.stack.len() >= max_depth {
+                            return Err(Self::too_deep(at));
+                        }
+                        let outer = std::mem::replace(
+                            cur,
+                            Frame {
+                                node,
+                                left: free,
+                                at,
+                                kind: FrameKind::FunFree,
+                            },
+                        );
+                        self.stack.push(outer);
+                        self.funs += 1;
+                        continue;
                     }
-                    let nfree = self.u32()? as usize;
-                    self.check_fits(nfree, 1, at)?;
-                    let outer = std::mem::replace(
-                        cur,
-                        Frame {
-                            node: self.nodes.len(),
-                            left: nfree,
-                            at,
-                            kind: FrameKind::FunPid,
-                        },
-                    );
-                    self.stack.push(outer);
-                    self.funs += 1;
-                    continue;
+                    self.close_fun(node, at);
                 }
                 _ => {
                     let node = self.leaf(tag, at)?;
@@ -461,14 +460,7 @@ impl<'d, 'a> Parser<'d, 'a> {
                     };
                     self.close(cur, tail, tail_at - cur.node);
                 }
-                FrameKind::FunPid => {
-                    self.atom()?; // the module: must be an atom (interned, as the owned decoder)
-                    cur.kind = FrameKind::FunRest;
-                    // `left` (free variables) bytes were proven present: no overflow.
-                    cur.left += 3;
-                    return Ok(false);
-                }
-                FrameKind::FunRest => {
+                FrameKind::FunFree => {
                     cur.left -= 1;
                     if cur.left > 0 {
                         return Ok(false);
@@ -476,11 +468,7 @@ impl<'d, 'a> Parser<'d, 'a> {
                     let (node, at) = (cur.node, cur.at);
                     self.pop(cur);
                     self.funs -= 1;
-                    self.nodes.truncate(node);
-                    self.nodes.push(Node::Fun {
-                        at,
-                        len: self.pos - at,
-                    });
+                    self.close_fun(node, at);
                 }
                 FrameKind::Root => return Ok(true),
             }
@@ -531,7 +519,7 @@ impl<'d, 'a> Parser<'d, 'a> {
                 return None;
             };
             *slot = Some(*a);
-            i += 1 + subtree(self.nodes.get(i + 1)?);
+            i += 1 + self.nodes.get(i + 1)?.span();
         }
         Some((1..n).any(|k| seen[..k].contains(&seen[k])))
     }
@@ -711,7 +699,6 @@ impl<'d, 'a> Parser<'d, 'a> {
                     arity,
                 })
             }
-            NEW_FUN_EXT => self.new_fun(at)?,
             FLOAT_EXT => self.old_float(at)?,
             ATOM_CACHE_REF => Node::Atom(self.atom_ref(at)?),
             COMPRESSED => return Err(DecodeError::new(at, K::Compressed)),
@@ -753,29 +740,69 @@ impl<'d, 'a> Parser<'d, 'a> {
         float_checked(f, at)
     }
 
-    /// NEW_FUN_EXT: sized; its module atom (at byte 30, read within the fun's own bytes) must
-    /// be readable, and is interned, as the owned decoder does.
-    fn new_fun(&mut self, at: usize) -> Result<Node, DecodeError> {
-        let size = self.u32()? as usize;
-        if size < 4 + 1 + 16 + 4 + 4 + 1 {
-            return Err(DecodeError::new(at, K::Malformed));
+    /// A NEW_FUN_EXT (tag at `at`) up to its free variables, read field by field as erts's
+    /// `dec_term` does: the size field is not trusted (erts ignores it), the module must be an
+    /// atom, the old index and old uniq integers that fit a small (60 bits), the creator a pid.
+    /// Pushes the fun's node and those four children; returns the free-variable count, which
+    /// the input was checked to have room for.
+    fn fun_head(&mut self, at: usize) -> Result<usize, DecodeError> {
+        self.take(4 + 1 + 16 + 4)?; // size, arity, uniq, index
+        let free = self.u32()? as usize;
+        self.check_fits(free, 1, at)?;
+        let module = self.atom()?;
+        self.nodes.push(Node::Fun {
+            at,
+            len: 0,
+            span: 0,
+        });
+        self.nodes.push(Node::Atom(module));
+        for _ in 0..2 {
+            let v = self.fun_small()?;
+            self.nodes.push(Node::Int(v));
         }
-        let body_start = self.pos;
-        self.take(size - 4)?;
-        let end = body_start + size - 4;
-        let mut sub_nodes = Vec::new();
-        let mut sub_stack = Vec::new();
-        let input: &'a [u8] = self.input;
-        let mut sub = Parser::new(
-            input.get(..end).unwrap_or(&[]),
-            at + 30,
-            self.limits,
-            &mut sub_nodes,
-            &mut sub_stack,
-        )
-        .with_refs(self.refs);
-        sub.atom().map_err(|e| sub.fix_offset(e))?;
-        Ok(Node::Fun { at, len: end - at })
+        let pid_at = self.pos;
+        match self.u8()? {
+            tag @ (NEW_PID_EXT | PID_EXT) => {
+                let pid = self.leaf(tag, pid_at)?;
+                self.nodes.push(pid);
+            }
+            // erts 25 takes any term here and crashes on it later (a segfault, checked).
+            _ => return Err(DecodeError::new(pid_at, K::BadFunCreator)),
+        }
+        Ok(free)
+    }
+
+    /// A fun's old index or old uniq: any integer encoding of a value in erts's small range
+    /// (`is_small`: -2^59 to 2^59 - 1), which is all `binary_to_term` takes there.
+    fn fun_small(&mut self) -> Result<i64, DecodeError> {
+        const SMALL: std::ops::RangeInclusive<i64> = -(1 << 59)..=(1 << 59) - 1;
+        let at = self.pos;
+        let value = match self.u8()? {
+            SMALL_INTEGER_EXT => self.u8()? as i64,
+            INTEGER_EXT => self.u32()? as i32 as i64,
+            tag @ (SMALL_BIG_EXT | LARGE_BIG_EXT) => match self.leaf(tag, at)? {
+                Node::Int(v) => v,
+                _ => i64::MAX,
+            },
+            _ => return Err(DecodeError::new(at, K::BadFunIndex)),
+        };
+        if SMALL.contains(&value) {
+            Ok(value)
+        } else {
+            Err(DecodeError::new(at, K::BadFunIndex))
+        }
+    }
+
+    /// The fun whose node is at `node` (tag at `at`) is complete: record its length and span.
+    fn close_fun(&mut self, node: usize, at: usize) {
+        let (pos, len) = (self.pos, self.nodes.len());
+        if let Some(Node::Fun {
+            len: fun_len, span, ..
+        }) = self.nodes.get_mut(node)
+        {
+            *fun_len = pos - at;
+            *span = len - node;
+        }
     }
 }
 
@@ -784,13 +811,5 @@ fn float_checked(f: f64, at: usize) -> Result<Node, DecodeError> {
         Ok(Node::Float(f))
     } else {
         Err(DecodeError::new(at, K::BadFloat))
-    }
-}
-
-/// How many arena nodes the term at `n` takes (a container records its subtree's size).
-fn subtree(n: &Node) -> usize {
-    match n {
-        Node::Tuple { span, .. } | Node::List { span, .. } | Node::Map { span, .. } => *span,
-        _ => 1,
     }
 }

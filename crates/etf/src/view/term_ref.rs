@@ -52,7 +52,8 @@ pub enum TermRef<'a> {
     Ref(Ref),
     Port(Port),
     Export(Export),
-    /// A closure's exact encoding, tag included (NEW_FUN_EXT or FUN_EXT).
+    /// A closure: its NEW_FUN_EXT encoding as received, tag included (`to_term` gives the
+    /// `Fun` with the encoding `term_to_binary` writes, which can differ).
     Fun(&'a [u8]),
     /// A LOCAL_EXT term's exact encoding, tag included.
     Local(&'a [u8]),
@@ -163,7 +164,7 @@ impl<'a> View<'a> {
             }
             Node::Port(p) => TermRef::Port(p),
             Node::Export(e) => TermRef::Export(e),
-            Node::Fun { at, len } => TermRef::Fun(slice(input, at, len)),
+            Node::Fun { at, len, .. } => TermRef::Fun(slice(input, at, len)),
             Node::Local { at, len } => TermRef::Local(slice(input, at, len)),
         }
     }
