@@ -87,6 +87,76 @@ proptest! {
         prop_assert_eq!(decode(&b).unwrap(), deep);
     }
 
+    /// A fun of any parts, each in any encoding erts takes (old index and uniq as any
+    /// integer encoding of a 60-bit value, module as any atom encoding, creator as either pid
+    /// format, any free variables, any size field), decodes alike in both decoders to the fun
+    /// `term_to_binary` would write: the parts re-encoded, index and uniq as 32-bit ints, the
+    /// true size. Written canonically, it is kept byte for byte.
+    #[test]
+    fn funs_decode_to_the_encoding_term_to_binary_writes(
+        index in -(1i64 << 59)..(1i64 << 59),
+        uniq in -(1i64 << 59)..(1i64 << 59),
+        forms in (0u8..4, 0u8..4, 0u8..2, 0u8..2),
+        size in any::<u32>(),
+        fixed in prop::collection::vec(any::<u8>(), 21),
+        free in prop::collection::vec(term_strategy(), 0..3),
+    ) {
+        let (index_form, uniq_form, module_form, pid_form) = forms;
+        let int = |v: i64, form: u8| -> Vec<u8> {
+            let fits_i32 = i32::try_from(v).is_ok();
+            match form {
+                0 if (0..=255).contains(&v) => vec![97, v as u8],
+                1 if fits_i32 => [&[98u8][..], &(v as i32).to_be_bytes()].concat(),
+                _ => {
+                    // SMALL_BIG_EXT: sign, then the magnitude's 8 little-endian bytes.
+                    let mut b = vec![110, 8, u8::from(v < 0)];
+                    b.extend(v.unsigned_abs().to_le_bytes());
+                    b
+                }
+            }
+        };
+        let module = if module_form == 0 { vec![100, 0, 2, b'm', b'z'] } else { vec![119, 2, b'm', b'z'] };
+        let node = [100u8, 0, 3, b'n', b'@', b'h'];
+        let pid = if pid_form == 0 {
+            [&[88u8][..], &node, &[0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 3]].concat()
+        } else {
+            [&[103u8][..], &node, &[0, 0, 0, 7, 0, 0, 0, 1, 3]].concat()
+        };
+        let fun = |size: u32, module: &[u8], index: &[u8], uniq: &[u8], pid: &[u8]| {
+            let mut f = vec![131, 112];
+            f.extend(size.to_be_bytes());
+            f.extend(&fixed);
+            f.extend((free.len() as u32).to_be_bytes());
+            f.extend(module);
+            f.extend(index);
+            f.extend(uniq);
+            f.extend(pid);
+            for t in &free {
+                f.extend(&encode(t)[1..]);
+            }
+            f
+        };
+        let input = Bytes::from(fun(size, &module, &int(index, index_form), &int(uniq, uniq_form), &pid));
+        // What term_to_binary writes: each part as ferl encodes it (OTP 25's choices).
+        let canon_int = |v: i64| encode(&Term::from(v as i32 as i64))[1..].to_vec();
+        let canon_pid = [&[88u8][..], &node, &[0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 3]].concat();
+        let mut want = fun(0, &[100, 0, 2, b'm', b'z'], &canon_int(index), &canon_int(uniq), &canon_pid);
+        let true_size = (want.len() - 2) as u32;
+        want[2..6].copy_from_slice(&true_size.to_be_bytes());
+
+        let owned = decode(&input).unwrap();
+        let Term::Fun(f) = &owned else { panic!("not a fun: {owned:?}") };
+        prop_assert_eq!(&f.raw()[..], &want[1..]);
+        prop_assert_eq!(encode(&owned), Bytes::from(want.clone()));
+        let mut view = etf::view::Decoder::new();
+        prop_assert_eq!(view.decode(&input).unwrap().to_term(&input), owned.clone());
+        // The canonical bytes are kept as they are: a slice of the input, not a copy.
+        let canonical = Bytes::from(want);
+        let again = decode(&canonical).unwrap();
+        let Term::Fun(g) = &again else { panic!("not a fun: {again:?}") };
+        prop_assert_eq!(g.raw().as_ptr(), canonical[1..].as_ptr());
+    }
+
     #[test]
     fn order_is_total_and_consistent(a in term_strategy(), b in term_strategy()) {
         prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
