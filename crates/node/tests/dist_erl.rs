@@ -1,6 +1,6 @@
 //! ferl <-> real `erl` 25, both directions (never skipped): ping, node lists, disconnect, wrong
 //! cookie, sends to pids and names, remote spawn, monitors and links (normal, crash, kill,
-//! noproc, noconnection), UNLINK_ID, auto-connect, per-pair order, ticks.
+//! noproc, noconnection), UNLINK_ID, auto-connect, per-pair order, ticks, funs carried back.
 
 mod dist_support;
 
@@ -178,6 +178,45 @@ async fn send_to_pids_and_registered_names_both_ways() {
             atom("to_ferl_pid"),
             Term::list(vec![Term::Int(1), Term::Int(2), Term::Int(3)])
         ])
+    );
+    ferl.stop();
+}
+
+/// Funs from erl go through a ferl process and back unchanged: a closure over bindings (the
+/// shell's `erl_eval` fun, whose free variables hold its environment and abstract code), a
+/// closure over a fun, and `fun M:F/A`. erl finds each one `=:=` to what it sent and calls it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funs_go_through_ferl_and_back_unchanged() {
+    let (_epmd, mut erl, ferl) = pair().await;
+    let mut agent = Agent::spawn(&ferl);
+    let (a, f) = (q(agent.name), q(ferl.name()));
+    eval(
+        &mut erl,
+        &format!(
+            "Y = 5, F1 = fun(X) -> X + Y end, F2 = fun(X) -> F1(X) * 2 end, \
+             F3 = fun lists:reverse/1, {{{a}, {f}}} ! {{funs, self(), [F1, F2, F3]}}"
+        ),
+    );
+    let m = agent.next().await;
+    let (shell, funs) = match m.as_tuple() {
+        Some([tag, Term::Pid(p), funs]) if tag.is_atom("funs") => (*p, funs.clone()),
+        _ => panic!("{m:?}"),
+    };
+    let Term::List(parts) = &funs else {
+        panic!("{funs:?}")
+    };
+    assert!(matches!(
+        parts[..],
+        [Term::Fun(_), Term::Fun(_), Term::Export(_)]
+    ));
+    agent.send(shell, tuple(vec![atom("back"), funs]));
+    assert_eq!(
+        eval(
+            &mut erl,
+            "receive {back, [G1, G2, G3] = Gs} -> \
+             {Gs =:= [F1, F2, F3], G1(1), G2(1), G3([a, b])} after 5000 -> timeout end"
+        ),
+        "{true,6,12,[b,a]}"
     );
     ferl.stop();
 }
