@@ -1,9 +1,9 @@
 //! Codec benchmark: ferl-etf vs the `eetf` crate on the tutorial's messages, in the same run:
 //! the 33-byte `{push, <<"alice">>, <<"item-123">>}` and a 369-byte `$gen_call` (bytes from
 //! OTP 25 `term_to_binary`, see scripts/golden_etf.erl vectors `push` and `gen_call`).
-//! Decode: `decode/ferl` builds the owned `Term`, `decode_view/ferl` the borrowed view (one
-//! reused `view::Decoder`; the result's element count is consumed, which needs the whole
-//! decode). Encode: `encode/*` into a fresh buffer per iteration, `encode_to/*` into one reused
+//! Decode: `decode/ferl` builds the owned `Term` (`decode_into/ferl` the same, into a reused
+//! slot, as the receive path does), `decode_view/ferl` the borrowed view (one reused
+//! `view::Decoder`; the result's element count is consumed, which needs the whole decode). Encode: `encode/*` into a fresh buffer per iteration, `encode_to/*` into one reused
 //! buffer, at the start of a page (how the runtime writes into a connection's output buffer).
 //! Run: cargo bench -p ferl-etf --bench codec -- --warm-up-time 1 --measurement-time 3
 
@@ -27,6 +27,24 @@ fn bench_msg(c: &mut Criterion, name: &str, hex: &str) {
     let mut g = c.benchmark_group(name);
     g.bench_function("decode/ferl", |b| {
         b.iter(|| etf::decode(black_box(&bytes)).map(|t| black_box(t).is_atom("x")))
+    });
+    // The receive path's way: into the message's slot where it lies (`decode_at_into`), the
+    // previous term dropped first.
+    let mut slot = None;
+    g.bench_function("decode_into/ferl", |b| {
+        b.iter(|| {
+            slot = None;
+            let r = etf::decode_at_into(
+                black_box(&bytes),
+                0,
+                bytes.len(),
+                true,
+                &[],
+                etf::Limits::default(),
+                &mut slot,
+            );
+            r.is_ok() && slot.as_ref().is_some_and(|t| t.is_atom("x"))
+        })
     });
     let mut view = etf::view::Decoder::new();
     g.bench_function("decode_view/ferl", |b| {
