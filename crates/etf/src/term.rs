@@ -38,7 +38,7 @@ pub enum Term {
     Port(Port),
     /// `fun M:F/A`.
     Export(Export),
-    /// A closure, opaque.
+    /// A closure, carried as its encoding (see `Fun`): ferl does not run Erlang code.
     Fun(Fun),
     /// A LOCAL_EXT term, kept as its exact bytes (tag included).
     Local(Bytes),
