@@ -60,6 +60,8 @@ const MAX_PREALLOC: usize = 64;
 /// Module atom of an encoded fun (NEW_FUN_EXT: at byte 30).
 pub(crate) fn fun_module(raw: &Bytes) -> Option<Atom> {
     let sub = raw.slice(30.min(raw.len())..);
+    // Bound before returning: as the block's tail expression, the cursor (which borrows `sub`)
+    // would be dropped after `sub`.
     let atom = Cursor::new(&sub, 0, Limits::default()).atom().ok();
     atom
 }

@@ -197,9 +197,10 @@ impl Decoder {
 }
 
 /// The fun whose NEW_FUN_EXT tag is at `at` in `data` (a prefix of `input`, which its owned
-/// parts are slices of), nested `depth` levels deep, and the offset after it: the owned decoder's way to read one, so both decoders take and refuse the
-/// same funs, and a fun's free variables (which can hold funs again) are read without native
-/// recursion. Uses scratch arenas: funs are rare in messages.
+/// parts are slices of), nested `depth` levels deep, and the offset after it. The owned
+/// decoder reads funs this way, so both decoders take and refuse the same funs, and a fun's
+/// free variables (which can hold funs again) are read without native recursion. Uses scratch
+/// arenas: funs are rare in messages.
 pub(crate) fn fun(
     input: &Bytes,
     data: &[u8],
