@@ -10,7 +10,7 @@
 //! - tokio: [`handshake_io`] (`connect`, `accept`, with the 7 s per-step setup timeout),
 //!   [`connection`] (`spawn` -> `ConnectionHandle`, reader/writer/ticker tasks, `Event`s to an
 //!   `EventSink` called on the connection's own task, senders encoding into its outbox;
-//!   `low_water`: fewer reader wake-ups for a peer that streams small segments).
+//!   `low_water`: a one-way stream of small segments read in chunks).
 //! - [`net`]: `Net`, a table keyed by peer name: `connect`, `accept`/`serve`, `get`, `peers`;
 //!   at most one connection per peer.
 
