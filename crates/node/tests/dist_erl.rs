@@ -1,6 +1,7 @@
 //! ferl <-> real `erl` 25, both directions (never skipped): ping, node lists, disconnect, wrong
 //! cookie, sends to pids and names, remote spawn, monitors and links (normal, crash, kill,
-//! noproc, noconnection), UNLINK_ID, auto-connect, per-pair order, ticks, funs carried back.
+//! noproc, noconnection), UNLINK_ID, auto-connect, per-pair order, ticks, funs carried back,
+//! a one-way stream and a large binary after it.
 
 mod dist_support;
 
@@ -185,6 +186,48 @@ async fn send_to_pids_and_registered_names_both_ways() {
 /// Funs from erl go through a ferl process and back unchanged: a closure over bindings (the
 /// shell's `erl_eval` fun, whose free variables hold its environment and abstract code), a
 /// closure over a fun, and `fun M:F/A`. erl finds each one `=:=` to what it sent and calls it.
+/// A one-way stream of small messages from four erl processes arrives whole and in order per
+/// sender, a 4 MB binary right after it arrives too, and the connection then still answers a
+/// ping. (The reader's switch to chunked reads, `dist/src/low_water.rs`, needs input faster
+/// than a debug build takes it in: its own tests drive real sockets directly.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_from_erl_and_a_large_binary_after_it_arrive_whole() {
+    const SENDERS: usize = 4;
+    const EACH: i64 = 50_000;
+    let (_epmd, mut erl, ferl) = pair().await;
+    let mut agent = Agent::spawn(&ferl);
+    let to = format!("{{{}, {}}}", q(agent.name), q(ferl.name()));
+    eval(
+        &mut erl,
+        &format!(
+            "[spawn(fun() -> [{to} ! {{s, S, I}} || I <- lists:seq(1, {EACH})] end) \
+             || S <- lists:seq(1, {SENDERS})], ok"
+        ),
+    );
+    let mut next = [1i64; SENDERS];
+    for _ in 0..SENDERS as i64 * EACH {
+        let m = agent.next().await;
+        let Some([_, Term::Int(s), Term::Int(i)]) = m.as_tuple() else {
+            panic!("unexpected {m:?}");
+        };
+        let s = *s as usize - 1;
+        assert_eq!(*i, next[s], "sender {} in order", s + 1);
+        next[s] += 1;
+    }
+    assert!(next.iter().all(|n| *n == EACH + 1));
+    eval(
+        &mut erl,
+        &format!("{to} ! {{big, binary:copy(<<7>>, 4194304)}}, ok"),
+    );
+    let m = agent.next().await;
+    let Some([_, Term::Binary(b)]) = m.as_tuple() else {
+        panic!("unexpected {m:?}");
+    };
+    assert!(b.len() == 4 << 20 && b.iter().all(|x| *x == 7));
+    assert_eq!(ferl.ping(erl_atom(&erl)).await, Ping::Pong);
+    ferl.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn funs_go_through_ferl_and_back_unchanged() {
     let (_epmd, mut erl, ferl) = pair().await;
