@@ -92,6 +92,17 @@ impl Binary {
         }
     }
 
+    /// The length and the whole inline area of an inline binary (its first `len` bytes are the
+    /// binary): for the encoder, which copies the area with fixed-size moves and no branch on
+    /// the length.
+    #[inline(always)]
+    pub(crate) fn inline_area(&self) -> Option<(u8, &[u8; Binary::INLINE])> {
+        match &self.0 {
+            Repr::Inline { len, data } => Some((*len, data)),
+            Repr::Shared(_) => None,
+        }
+    }
+
     /// Whether the bytes are held inline (a copy) rather than shared.
     pub fn is_inline(&self) -> bool {
         matches!(self.0, Repr::Inline { .. })

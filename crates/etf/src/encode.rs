@@ -6,6 +6,7 @@
 //! Small maps are written in term order without allocating.
 
 use crate::atom::Atom;
+use crate::binary::Binary;
 use crate::order::cmp_map_keys;
 use crate::pid::{Pid, Port, Ref};
 use crate::tag::*;
@@ -145,20 +146,128 @@ fn write_into<const U: bool, const R: bool, const V: bool>(
     space: &mut [MaybeUninit<u8>],
 ) -> Option<usize> {
     let mut o = Out::new(space, refs);
-    if V {
-        o.u8(VERSION);
-    }
     match t {
-        // A message is usually a small tuple: its elements are written here, saving a call.
+        // A message is usually a small tuple: its elements are written here, saving a call,
+        // and as many of them as are flat first without `Out` (see `write_flat`).
         Term::Tuple(v) if v.len() <= 255 => {
-            o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
-            for e in v {
-                write_elem::<U, R>(e, &mut o);
+            let (pos, done) = if R {
+                (0, None)
+            } else {
+                write_flat::<U, V>(v, o.buf)
+            };
+            match done {
+                Some(i) if i == v.len() => return Some(pos),
+                Some(i) => {
+                    o.pos = pos;
+                    for e in &v[i..] {
+                        write_elem::<U, R>(e, &mut o);
+                    }
+                }
+                None => {
+                    if V {
+                        o.u8(VERSION);
+                    }
+                    o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
+                    for e in v {
+                        write_elem::<U, R>(e, &mut o);
+                    }
+                }
             }
         }
-        _ => write_term::<U, R>(t, &mut o),
+        _ => {
+            if V {
+                o.u8(VERSION);
+            }
+            write_term::<U, R>(t, &mut o)
+        }
     }
     (!o.full).then_some(o.pos)
+}
+
+/// The most room one element of a flat tuple takes in `write_flat`: a binary's header
+/// and its whole inline area.
+const FLAT_ELEM_MAX: usize = 5 + Binary::INLINE;
+
+/// Write 131 (when `V`), the head of the tuple `v` (at most 255 elements) and as many of its
+/// first elements as are flat: atoms whose encoding fits 16 bytes (13 Latin-1 characters
+/// for `term_to_binary`, 14 bytes of UTF-8 on a connection), integers of up to 32 bits and
+/// inline binaries (the whole of most messages: `{push, <<"alice">>, <<"item-123">>}`).
+/// Returns the position reached and how many elements were written, or `None` (nothing
+/// written) when `space` may be too small. The room is checked once for the widest elements,
+/// so each element is one or two fixed-size moves with the position in a register: through
+/// `Out`, which the recursive writers take by reference, the position is reloaded from memory
+/// after every store.
+#[inline(always)]
+fn write_flat<const U: bool, const V: bool>(
+    v: &[Term],
+    space: &mut [MaybeUninit<u8>],
+) -> (usize, Option<usize>) {
+    if space.len() < 3 + FLAT_ELEM_MAX * v.len() {
+        return (0, None);
+    }
+    let dst = space.as_mut_ptr().cast::<u8>();
+    let mut pos = 0;
+    // SAFETY: every write below is at `pos` with `pos + width <= space.len()`: the head takes
+    // 3 bytes, and each element at most `FLAT_ELEM_MAX` bytes, of which `pos` keeps at most
+    // that many.
+    unsafe {
+        if V {
+            dst.write(VERSION);
+            pos = 1;
+        }
+        dst.add(pos)
+            .cast::<[u8; 2]>()
+            .write_unaligned([SMALL_TUPLE_EXT, v.len() as u8]);
+        pos += 2;
+        for (i, e) in v.iter().enumerate() {
+            match e {
+                Term::Atom(a) => {
+                    let e = a.entry();
+                    let (n, wide) = if U {
+                        (e.dist.len(), &e.dist16)
+                    } else {
+                        (e.t2b.len(), &e.t2b16)
+                    };
+                    if n > 16 {
+                        return (pos, Some(i));
+                    }
+                    dst.add(pos).cast::<[u8; 16]>().write_unaligned(*wide);
+                    pos += n;
+                }
+                Term::Int(i @ 0..=255) => {
+                    dst.add(pos)
+                        .cast::<[u8; 2]>()
+                        .write_unaligned([SMALL_INTEGER_EXT, *i as u8]);
+                    pos += 2;
+                }
+                Term::Int(n) if i32::try_from(*n).is_ok() => {
+                    let b = (*n as i32).to_be_bytes();
+                    dst.add(pos).cast::<[u8; 5]>().write_unaligned([
+                        INTEGER_EXT,
+                        b[0],
+                        b[1],
+                        b[2],
+                        b[3],
+                    ]);
+                    pos += 5;
+                }
+                Term::Binary(b) => {
+                    let Some((n, area)) = b.inline_area() else {
+                        return (pos, Some(i));
+                    };
+                    dst.add(pos)
+                        .cast::<[u8; 5]>()
+                        .write_unaligned([BINARY_EXT, 0, 0, 0, n]);
+                    dst.add(pos + 5)
+                        .cast::<[u8; Binary::INLINE]>()
+                        .write_unaligned(*area);
+                    pos += 5 + n as usize;
+                }
+                _ => return (pos, Some(i)),
+            }
+        }
+    }
+    (pos, Some(v.len()))
 }
 
 /// Write 131 + `t` into exactly `n` bytes at the start of `space` (`n` from `encoded_len`).
@@ -576,16 +685,33 @@ fn put_map<const U: bool, const R: bool>(m: &[(Term, Term)], o: &mut Out) {
     }
 }
 
+/// A binary. An inline one (the usual message field) is written as its header and its whole
+/// inline area, two fixed-size moves when there is room for both, and the position then steps
+/// back over the unused bytes (overwritten by what follows, or beyond the output's length).
+#[inline(always)]
+fn put_binary(b: &Binary, o: &mut Out) {
+    if let Some((n, area)) = b.inline_area() {
+        if o.buf.len() - o.pos >= 5 + Binary::INLINE {
+            // SAFETY: the header and the area are inside `buf` (checked just above).
+            unsafe {
+                o.bytes_unchecked([BINARY_EXT, 0, 0, 0, n]);
+                o.bytes_unchecked(*area);
+            }
+            o.pos -= Binary::INLINE - n as usize;
+            return;
+        }
+    }
+    let n = (b.len() as u32).to_be_bytes();
+    o.head_slice([BINARY_EXT, n[0], n[1], n[2], n[3]], b);
+}
+
 /// Write an element: the hot leaves inline, containers and the rest by a call.
 #[inline(always)]
 fn write_elem<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
     match t {
         Term::Atom(a) => put_atom::<U, R>(*a, o),
         Term::Int(i) => put_int(*i, o),
-        Term::Binary(b) => {
-            let n = (b.len() as u32).to_be_bytes();
-            o.head_slice([BINARY_EXT, n[0], n[1], n[2], n[3]], b);
-        }
+        Term::Binary(b) => put_binary(b, o),
         _ => write_term::<U, R>(t, o),
     }
 }
@@ -595,10 +721,7 @@ fn write_term<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
     match t {
         Term::Atom(a) => put_atom::<U, R>(*a, o),
         Term::Int(i) => put_int(*i, o),
-        Term::Binary(b) => {
-            let n = (b.len() as u32).to_be_bytes();
-            o.head_slice([BINARY_EXT, n[0], n[1], n[2], n[3]], b);
-        }
+        Term::Binary(b) => put_binary(b, o),
         Term::Tuple(v) => {
             if v.len() <= 255 {
                 o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);

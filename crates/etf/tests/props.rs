@@ -38,6 +38,51 @@ proptest! {
         }
     }
 
+    /// A tuple of leaves at the edges of the encoder's flat path (atoms of 12-15 bytes, integers
+    /// around 255 and the 32-bit bounds, binaries of up to 30 bytes held either way, and now and
+    /// then an element that is not flat) is written as its head and then each element as the
+    /// element alone is written, by every writer, into any room.
+    #[test]
+    fn flat_tuples_encode_as_their_elements_do(
+        elems in prop::collection::vec(flat_edge(), 0..8),
+        room in 0usize..260,
+    ) {
+        let t = Term::Tuple(elems.clone());
+        for dist in [false, true] {
+            let one = |e: &Term| {
+                let mut b = BytesMut::new();
+                if dist { etf::encode_dist_term_to(e, &mut b) } else { etf::encode_to(e, &mut b) }
+                b.split_off(if dist { 0 } else { 1 }) // the element without a version byte
+            };
+            let mut want = vec![131, 104, elems.len() as u8];
+            for e in &elems {
+                want.extend_from_slice(&one(e));
+            }
+            let mut buf = BytesMut::with_capacity(room);
+            buf.extend_from_slice(b"pre");
+            if dist {
+                etf::encode_dist_to(&t, &mut buf);
+            } else {
+                etf::encode_to(&t, &mut buf);
+            }
+            prop_assert_eq!(&buf[..3], b"pre");
+            prop_assert_eq!(&buf[3..], &want[..]);
+            if !dist {
+                prop_assert_eq!(&encode(&t)[..], &want[..]);
+                prop_assert_eq!(encoded_len(&t), want.len());
+            }
+            if dist {
+                // Without a version byte, into the room there is or not at all.
+                let mut within = BytesMut::with_capacity(room);
+                let fits = want.len() - 1 <= within.capacity();
+                prop_assert_eq!(etf::encode_dist_term_within(&t, &mut within), fits);
+                if fits {
+                    prop_assert_eq!(&within[..], &want[1..]);
+                }
+            }
+        }
+    }
+
     /// A binary held inline and the same bytes held in a shared buffer are the same term:
     /// equal, hashed and ordered alike, encoded alike, printed alike.
     #[test]
@@ -382,4 +427,34 @@ fn binaries_longer_than_inline_are_zero_copy() {
     );
     assert!(!b.is_inline());
     assert!((start..end).contains(&(b.as_ptr() as usize)));
+}
+
+/// Leaves at the edges of the encoder's flat path for tuples, and a few terms that are not flat.
+fn flat_edge() -> impl Strategy<Value = Term> {
+    let text = |n: usize| "abcdefghijklmnop"[..n].to_string();
+    prop_oneof![
+        (12usize..=15).prop_map(move |n| Term::atom(&text(n))),
+        (5usize..=8).prop_map(|n| Term::atom(&"é".repeat(n))),
+        prop::sample::select(vec![
+            0i64,
+            255,
+            256,
+            -1,
+            i32::MAX as i64,
+            i32::MIN as i64,
+            i32::MAX as i64 + 1,
+            i32::MIN as i64 - 1,
+        ])
+        .prop_map(Term::Int),
+        (prop::collection::vec(any::<u8>(), 0..=30), any::<bool>()).prop_map(|(v, shared)| {
+            Term::Binary(if shared {
+                etf::Binary::from(Bytes::from(v))
+            } else {
+                etf::Binary::from(v)
+            })
+        }),
+        Just(Term::Float(1.5)),
+        Just(Term::tuple(vec![Term::atom("ok")])),
+        Just(Term::charlist("hi")),
+    ]
 }
