@@ -150,11 +150,7 @@ fn write_into<const U: bool, const R: bool, const V: bool>(
         // A message is usually a small tuple: its elements are written here, saving a call,
         // and as many of them as are flat first without `Out` (see `write_flat`).
         Term::Tuple(v) if v.len() <= 255 => {
-            let (pos, done) = if R {
-                (0, None)
-            } else {
-                write_flat::<U, V>(v, o.buf)
-            };
+            let (pos, done) = write_flat::<U, R, V>(v, refs, o.buf);
             match done {
                 Some(i) if i == v.len() => return Some(pos),
                 Some(i) => {
@@ -192,14 +188,16 @@ const FLAT_ELEM_MAX: usize = 5 + Binary::INLINE;
 /// first elements as are flat: atoms whose encoding fits 16 bytes (13 Latin-1 characters
 /// for `term_to_binary`, 14 bytes of UTF-8 on a connection), integers of up to 32 bits and
 /// inline binaries (the whole of most messages: `{push, <<"alice">>, <<"item-123">>}`).
-/// Returns the position reached and how many elements were written, or `None` (nothing
+/// With `R`, atoms in `refs` are written as references to it. Returns the position reached
+/// and how many elements were written, or `None` (nothing
 /// written) when `space` may be too small. The room is checked once for the widest elements,
 /// so each element is one or two fixed-size moves with the position in a register: through
 /// `Out`, which the recursive writers take by reference, the position is reloaded from memory
 /// after every store.
 #[inline(always)]
-fn write_flat<const U: bool, const V: bool>(
+fn write_flat<const U: bool, const R: bool, const V: bool>(
     v: &[Term],
+    refs: &[Atom],
     space: &mut [MaybeUninit<u8>],
 ) -> (usize, Option<usize>) {
     if space.len() < 3 + FLAT_ELEM_MAX * v.len() {
@@ -222,6 +220,13 @@ fn write_flat<const U: bool, const V: bool>(
         for (i, e) in v.iter().enumerate() {
             match e {
                 Term::Atom(a) => {
+                    if let Some(i) = R.then(|| refs.iter().position(|r| r == a)).flatten() {
+                        dst.add(pos)
+                            .cast::<[u8; 2]>()
+                            .write_unaligned([ATOM_CACHE_REF, i as u8]);
+                        pos += 2;
+                        continue;
+                    }
                     let e = a.entry();
                     let (n, wide) = if U {
                         (e.dist.len(), &e.dist16)

@@ -41,7 +41,8 @@ proptest! {
     /// A tuple of leaves at the edges of the encoder's flat path (atoms of 12-15 bytes, integers
     /// around 255 and the 32-bit bounds, binaries of up to 30 bytes held either way, and now and
     /// then an element that is not flat) is written as its head and then each element as the
-    /// element alone is written, by every writer, into any room.
+    /// element alone is written, by every writer (with atom cache references too), into any
+    /// room.
     #[test]
     fn flat_tuples_encode_as_their_elements_do(
         elems in prop::collection::vec(flat_edge(), 0..8),
@@ -72,6 +73,21 @@ proptest! {
                 prop_assert_eq!(encoded_len(&t), want.len());
             }
             if dist {
+                // After a distribution header naming some of the atoms (as references).
+                let refs: Vec<Atom> = elems
+                    .iter()
+                    .filter_map(Term::as_atom)
+                    .filter(|a| a.as_str().len() % 2 == 0)
+                    .collect();
+                let mut want_refs = vec![104, elems.len() as u8];
+                for e in &elems {
+                    let mut b = BytesMut::new();
+                    etf::encode_dist_term_with_refs(e, &refs, &mut b);
+                    want_refs.extend_from_slice(&b);
+                }
+                let mut with_refs = BytesMut::with_capacity(room);
+                etf::encode_dist_term_with_refs(&t, &refs, &mut with_refs);
+                prop_assert_eq!(&with_refs[..], &want_refs[..]);
                 // Without a version byte, into the room there is or not at all.
                 let mut within = BytesMut::with_capacity(room);
                 let fits = want.len() - 1 <= within.capacity();
