@@ -3,8 +3,11 @@
 //! OTP 25 `term_to_binary`, see scripts/golden_etf.erl vectors `push` and `gen_call`).
 //! Decode: `decode/ferl` builds the owned `Term` (`decode_into/ferl` the same, into a reused
 //! slot, as the receive path does), `decode_view/ferl` the borrowed view (one reused
-//! `view::Decoder`; the result's element count is consumed, which needs the whole decode). Encode: `encode/*` into a fresh buffer per iteration, `encode_to/*` into one reused
-//! buffer, at the start of a page (how the runtime writes into a connection's output buffer).
+//! `view::Decoder`; the result's element count is consumed, which needs the whole decode);
+//! `floor/tuple_alloc_free` is the `malloc` and `free` of the outer tuple's elements that any
+//! owned tree pays. Encode: `encode/*` into a fresh buffer per iteration, `encode_to/*` into one
+//! reused buffer, at the start of a page (how the runtime writes into a connection's output
+//! buffer).
 //! Run: cargo bench -p ferl-etf --bench codec -- --warm-up-time 1 --measurement-time 3
 
 use bytes::Bytes;
@@ -52,6 +55,11 @@ fn bench_msg(c: &mut Criterion, name: &str, hex: &str) {
             view.decode(black_box(&bytes))
                 .map(|v| v.tuple().map_or(0, |t| t.len()))
         })
+    });
+    // What an owned tree cannot go below: allocating and freeing the outer tuple's elements.
+    let arity = ferl_term.as_tuple().map_or(0, <[etf::Term]>::len);
+    g.bench_function("floor/tuple_alloc_free", |b| {
+        b.iter(|| Vec::<etf::Term>::with_capacity(black_box(arity)))
     });
     g.bench_function("decode/eetf", |b| {
         b.iter(|| eetf::Term::decode(std::io::Cursor::new(black_box(&raw[..]))).is_ok())
