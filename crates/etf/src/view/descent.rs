@@ -47,11 +47,16 @@ impl Parser<'_, '_> {
     /// The other leaves, and funs (decoded by the frame machine, by both decoders).
     #[inline(never)]
     fn rare(&mut self, tag: u8, at: usize, depth: usize) -> Result<(), DecodeError> {
-        if tag == NEW_FUN_EXT {
-            self.pos = at;
-            return self.run(depth);
-        }
-        let node = self.leaf(tag, at)?;
+        let node = match tag {
+            NEW_FUN_EXT => {
+                self.pos = at;
+                return self.run(depth);
+            }
+            // Every `$gen_call` carries a pid and a reference: built in place (see `pid`).
+            NEW_PID_EXT | PID_EXT => self.pid(tag, at)?,
+            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => self.reference(tag, at)?,
+            _ => self.leaf(tag, at)?,
+        };
         self.nodes.push(node);
         Ok(())
     }

@@ -419,7 +419,11 @@ impl<'d, 'a> Parser<'d, 'a> {
                     self.close_fun(node, at);
                 }
                 _ => {
-                    let node = self.leaf(tag, at)?;
+                    let node = match tag {
+                        NEW_PID_EXT | PID_EXT => self.pid(tag, at)?,
+                        NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => self.reference(tag, at)?,
+                        _ => self.leaf(tag, at)?,
+                    };
                     self.nodes.push(node);
                 }
             }
@@ -581,6 +585,58 @@ impl<'d, 'a> Parser<'d, 'a> {
 
     // ---- the rarer leaves ---------------------------------------------------------------
 
+    /// NEW_PID_EXT / PID_EXT body. Inlined where a pid is pushed straight onto the arena
+    /// (`rare`): returned through `leaf`'s `Result`, a node was stored in parts and then reloaded
+    /// whole, a store-forwarding stall.
+    #[inline(always)]
+    pub(super) fn pid(&mut self, tag: u8, at: usize) -> Result<Node, DecodeError> {
+        let node = self.atom()?;
+        let id = self.u32()?;
+        let serial = self.u32()?;
+        let creation = if tag == NEW_PID_EXT {
+            self.u32()?
+        } else {
+            old_creation(self.u8()?, at)?
+        };
+        Ok(Node::Pid(Pid {
+            node,
+            id,
+            serial,
+            creation,
+        }))
+    }
+
+    /// NEWER_REFERENCE_EXT / NEW_REFERENCE_EXT body (inlined as `pid` is).
+    #[inline(always)]
+    pub(super) fn reference(&mut self, tag: u8, at: usize) -> Result<Node, DecodeError> {
+        let n = self.u16()?;
+        if n == 0 || n as usize > MAX_REF_WORDS {
+            return Err(DecodeError::new(at, K::InvalidRefLen(n)));
+        }
+        let node = self.atom()?;
+        let creation = if tag == NEWER_REFERENCE_EXT {
+            self.u32()?
+        } else {
+            old_creation(self.u8()?, at)?
+        };
+        let words_at = self.pos;
+        // Word by word, so a short input fails at the same offset as the owned decoder.
+        // `n` is 1 or more (checked above).
+        let first = self.u32()?;
+        for _ in 1..n {
+            self.u32()?;
+        }
+        if tag == NEW_REFERENCE_EXT {
+            old_ref_first_word(first, at)?;
+        }
+        Ok(Node::Ref {
+            node,
+            creation,
+            words: n as u8,
+            at: words_at,
+        })
+    }
+
     #[inline(never)]
     pub(super) fn leaf(&mut self, tag: u8, at: usize) -> Result<Node, DecodeError> {
         Ok(match tag {
@@ -591,50 +647,8 @@ impl<'d, 'a> Parser<'d, 'a> {
                 Node::Str { len, at: start }
             }
             NEW_FLOAT_EXT => float_checked(f64::from_bits(self.u64()?), at)?,
-            NEW_PID_EXT | PID_EXT => {
-                let node = self.atom()?;
-                let id = self.u32()?;
-                let serial = self.u32()?;
-                let creation = if tag == NEW_PID_EXT {
-                    self.u32()?
-                } else {
-                    old_creation(self.u8()?, at)?
-                };
-                Node::Pid(Pid {
-                    node,
-                    id,
-                    serial,
-                    creation,
-                })
-            }
-            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => {
-                let n = self.u16()?;
-                if n == 0 || n as usize > MAX_REF_WORDS {
-                    return Err(DecodeError::new(at, K::InvalidRefLen(n)));
-                }
-                let node = self.atom()?;
-                let creation = if tag == NEWER_REFERENCE_EXT {
-                    self.u32()?
-                } else {
-                    old_creation(self.u8()?, at)?
-                };
-                let words_at = self.pos;
-                // Word by word, so a short input fails at the same offset as the owned decoder.
-                // `n` is 1 or more (checked above).
-                let first = self.u32()?;
-                for _ in 1..n {
-                    self.u32()?;
-                }
-                if tag == NEW_REFERENCE_EXT {
-                    old_ref_first_word(first, at)?;
-                }
-                Node::Ref {
-                    node,
-                    creation,
-                    words: n as u8,
-                    at: words_at,
-                }
-            }
+            NEW_PID_EXT | PID_EXT => self.pid(tag, at)?,
+            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => self.reference(tag, at)?,
             REFERENCE_EXT => {
                 let node = self.atom()?;
                 let id_at = self.pos;
