@@ -148,25 +148,35 @@ fn write_into<const U: bool, const R: bool, const V: bool>(
     let mut o = Out::new(space, refs);
     match t {
         // A message is usually a small tuple: its elements are written here, saving a call,
-        // and as many of them as are flat first without `Out` (see `write_flat`).
+        // as many of them as are flat first with the position in a register (`flat_elems`).
         Term::Tuple(v) if v.len() <= 255 => {
-            let (pos, done) = write_flat::<U, R, V>(v, refs, o.buf);
-            match done {
-                Some(i) if i == v.len() => return Some(pos),
-                Some(i) => {
-                    o.pos = pos;
-                    for e in &v[i..] {
-                        write_elem::<U, R>(e, &mut o);
-                    }
-                }
-                None => {
+            let head = V as usize + 2;
+            if o.buf.len() >= head + FLAT_ELEM_MAX * v.len() {
+                let dst = o.buf.as_mut_ptr().cast::<u8>();
+                // SAFETY: the head is inside `buf`, and after it the room `flat_elems` needs.
+                let (pos, done) = unsafe {
                     if V {
-                        o.u8(VERSION);
+                        dst.write(VERSION);
                     }
-                    o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
-                    for e in v {
-                        write_elem::<U, R>(e, &mut o);
-                    }
+                    dst.add(V as usize)
+                        .cast::<[u8; 2]>()
+                        .write_unaligned([SMALL_TUPLE_EXT, v.len() as u8]);
+                    flat_elems::<U, R>(v, refs, dst, head)
+                };
+                if done == v.len() {
+                    return Some(pos);
+                }
+                o.pos = pos;
+                for e in &v[done..] {
+                    write_elem::<U, R>(e, &mut o);
+                }
+            } else {
+                if V {
+                    o.u8(VERSION);
+                }
+                o.bytes([SMALL_TUPLE_EXT, v.len() as u8]);
+                for e in v {
+                    write_elem::<U, R>(e, &mut o);
                 }
             }
         }
@@ -184,39 +194,41 @@ fn write_into<const U: bool, const R: bool, const V: bool>(
 /// and its whole inline area.
 const FLAT_ELEM_MAX: usize = 5 + Binary::INLINE;
 
-/// Write 131 (when `V`), the head of the tuple `v` (at most 255 elements) and as many of its
-/// first elements as are flat: atoms whose encoding fits 16 bytes (13 Latin-1 characters
-/// for `term_to_binary`, 14 bytes of UTF-8 on a connection), integers of up to 32 bits and
-/// inline binaries (the whole of most messages: `{push, <<"alice">>, <<"item-123">>}`).
-/// With `R`, atoms in `refs` are written as references to it. Returns the position reached
-/// and how many elements were written, or `None` (nothing
-/// written) when `space` may be too small. The room is checked once for the widest elements,
-/// so each element is one or two fixed-size moves with the position in a register: through
-/// `Out`, which the recursive writers take by reference, the position is reloaded from memory
-/// after every store.
+/// Write as many of the first elements of `v` as are flat, when `o` has the room for any
+/// of them (see `flat_elems`), and return how many were written.
 #[inline(always)]
-fn write_flat<const U: bool, const R: bool, const V: bool>(
+fn write_flat<const U: bool, const R: bool>(v: &[Term], o: &mut Out) -> usize {
+    if o.buf.len() - o.pos < FLAT_ELEM_MAX * v.len() {
+        return 0;
+    }
+    // SAFETY: the room `flat_elems` needs is there after `pos` (checked just above).
+    let (pos, done) =
+        unsafe { flat_elems::<U, R>(v, o.refs, o.buf.as_mut_ptr().cast::<u8>(), o.pos) };
+    o.pos = pos;
+    done
+}
+
+/// Write, at `pos` of `dst`, as many of the first elements of `v` as are flat: atoms whose
+/// encoding fits 16 bytes (13 Latin-1 characters for `term_to_binary`, 14 bytes of UTF-8 on a
+/// connection), integers of up to 32 bits and inline binaries (the whole of most messages:
+/// `{push, <<"alice">>, <<"item-123">>}`). Returns the position reached and how many were
+/// written. With `R`, atoms in `refs` are written as references to it. The room is checked
+/// once, by the caller, for the widest elements, so each element is one or two fixed-size
+/// moves with the position in a register: through `Out`, which the recursive writers take by
+/// reference, the position is reloaded from memory after every store.
+///
+/// # Safety
+/// `dst` must be valid for writes of `FLAT_ELEM_MAX * v.len()` bytes from `pos`.
+#[inline(always)]
+unsafe fn flat_elems<const U: bool, const R: bool>(
     v: &[Term],
     refs: &[Atom],
-    space: &mut [MaybeUninit<u8>],
-) -> (usize, Option<usize>) {
-    if space.len() < 3 + FLAT_ELEM_MAX * v.len() {
-        return (0, None);
-    }
-    let dst = space.as_mut_ptr().cast::<u8>();
-    let mut pos = 0;
-    // SAFETY: every write below is at `pos` with `pos + width <= space.len()`: the head takes
-    // 3 bytes, and each element at most `FLAT_ELEM_MAX` bytes, of which `pos` keeps at most
-    // that many.
+    dst: *mut u8,
+    mut pos: usize,
+) -> (usize, usize) {
+    // SAFETY (every write below): each element writes at most `FLAT_ELEM_MAX` bytes from
+    // `pos` and moves `pos` on by at most that many, within the caller's room.
     unsafe {
-        if V {
-            dst.write(VERSION);
-            pos = 1;
-        }
-        dst.add(pos)
-            .cast::<[u8; 2]>()
-            .write_unaligned([SMALL_TUPLE_EXT, v.len() as u8]);
-        pos += 2;
         for (i, e) in v.iter().enumerate() {
             match e {
                 Term::Atom(a) => {
@@ -234,7 +246,7 @@ fn write_flat<const U: bool, const R: bool, const V: bool>(
                         (e.t2b.len(), &e.t2b16)
                     };
                     if n > 16 {
-                        return (pos, Some(i));
+                        return (pos, i);
                     }
                     dst.add(pos).cast::<[u8; 16]>().write_unaligned(*wide);
                     pos += n;
@@ -258,7 +270,7 @@ fn write_flat<const U: bool, const R: bool, const V: bool>(
                 }
                 Term::Binary(b) => {
                     let Some((n, area)) = b.inline_area() else {
-                        return (pos, Some(i));
+                        return (pos, i);
                     };
                     dst.add(pos)
                         .cast::<[u8; 5]>()
@@ -268,11 +280,13 @@ fn write_flat<const U: bool, const R: bool, const V: bool>(
                         .write_unaligned(*area);
                     pos += 5 + n as usize;
                 }
-                _ => return (pos, Some(i)),
+                _ => {
+                    return (pos, i);
+                }
             }
         }
     }
-    (pos, Some(v.len()))
+    (pos, v.len())
 }
 
 /// Write 131 + `t` into exactly `n` bytes at the start of `space` (`n` from `encoded_len`).
@@ -734,7 +748,8 @@ fn write_term<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
                 let n = (v.len() as u32).to_be_bytes();
                 o.bytes([LARGE_TUPLE_EXT, n[0], n[1], n[2], n[3]]);
             }
-            for e in v {
+            let done = write_flat::<U, R>(v, o);
+            for e in &v[done..] {
                 write_elem::<U, R>(e, o);
             }
         }
@@ -752,7 +767,8 @@ fn write_term<const U: bool, const R: bool>(t: &Term, o: &mut Out) {
             } else {
                 let n = (v.len() as u32).to_be_bytes();
                 o.bytes([LIST_EXT, n[0], n[1], n[2], n[3]]);
-                for e in v {
+                let done = write_flat::<U, R>(v, o);
+                for e in &v[done..] {
                     if o.full {
                         return; // the caller sizes the term and starts again
                     }

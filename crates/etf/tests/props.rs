@@ -99,6 +99,50 @@ proptest! {
         }
     }
 
+    /// Inside a term, a tuple's and a list's flat elements are written as each alone is, with
+    /// atom cache references too, into any room.
+    #[test]
+    fn flat_elements_inside_containers_encode_as_alone(
+        elems in prop::collection::vec(flat_edge(), 0..8),
+        room in 0usize..520,
+    ) {
+        // `[elems..., 1.5]` is never a string, so it is a LIST_EXT.
+        let mut list = elems.clone();
+        list.push(Term::Float(1.5));
+        let t = Term::tuple(vec![
+            Term::Float(0.5),
+            Term::Tuple(elems.clone()),
+            Term::List(list.clone()),
+        ]);
+        let refs: Vec<Atom> = elems
+            .iter()
+            .filter_map(Term::as_atom)
+            .filter(|a| a.as_str().len() % 2 == 1)
+            .collect();
+        let alone = |e: &Term, refs: &[Atom]| {
+            let mut b = BytesMut::new();
+            etf::encode_dist_term_with_refs(e, refs, &mut b);
+            b
+        };
+        for refs in [&[][..], &refs[..]] {
+            let mut want = vec![104, 3];
+            want.extend_from_slice(&alone(&Term::Float(0.5), refs));
+            want.extend_from_slice(&[104, elems.len() as u8]);
+            for e in &elems {
+                want.extend_from_slice(&alone(e, refs));
+            }
+            want.push(108);
+            want.extend_from_slice(&(list.len() as u32).to_be_bytes());
+            for e in &list {
+                want.extend_from_slice(&alone(e, refs));
+            }
+            want.push(106);
+            let mut buf = BytesMut::with_capacity(room);
+            etf::encode_dist_term_with_refs(&t, refs, &mut buf);
+            prop_assert_eq!(&buf[..], &want[..]);
+        }
+    }
+
     /// A binary held inline and the same bytes held in a shared buffer are the same term:
     /// equal, hashed and ordered alike, encoded alike, printed alike.
     #[test]
