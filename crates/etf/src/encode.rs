@@ -190,7 +190,7 @@ fn write_into<const U: bool, const R: bool, const V: bool>(
     (!o.full).then_some(o.pos)
 }
 
-/// The most room one element of a flat tuple takes in `write_flat`: a binary's header
+/// The most room one flat element takes in `flat_elems`: a binary's header
 /// and its whole inline area.
 const FLAT_ELEM_MAX: usize = 5 + Binary::INLINE;
 
