@@ -93,8 +93,8 @@ impl Binary {
     }
 
     /// The length and the whole inline area of an inline binary (its first `len` bytes are the
-    /// binary): for the encoder, which copies the area with fixed-size moves and no branch on
-    /// the length.
+    /// binary): for the encoder's flat path, which copies the area with fixed-size moves and no
+    /// branch on the length.
     #[inline(always)]
     pub(crate) fn inline_area(&self) -> Option<(u8, &[u8; Binary::INLINE])> {
         match &self.0 {
