@@ -239,12 +239,8 @@ unsafe fn flat_elems<const U: bool, const R: bool>(
                         pos += 2;
                         continue;
                     }
-                    let e = a.entry();
-                    let (n, wide) = if U {
-                        (e.dist.len(), &e.dist16)
-                    } else {
-                        (e.t2b.len(), &e.t2b16)
-                    };
+                    let (ext, wide) = atom_ext::<U>(*a);
+                    let n = ext.len();
                     if n > 16 {
                         return (pos, i);
                     }
@@ -530,17 +526,24 @@ fn bit_binary_is_binary(bytes: &[u8], bits: u8) -> bool {
     bytes.is_empty() || bits == 0 || bits >= 8
 }
 
+/// An atom's encoding, as a connection (`UTF8`) or `term_to_binary` writes it, and the same
+/// bytes padded to 16 (for atoms that fit, copied with one move).
+#[inline(always)]
+fn atom_ext<const UTF8: bool>(a: Atom) -> (&'static [u8], &'static [u8; 16]) {
+    let e = a.entry();
+    if UTF8 {
+        (e.dist, &e.dist16)
+    } else {
+        (e.t2b, &e.t2b16)
+    }
+}
+
 #[inline(always)]
 fn put_atom<const UTF8: bool, const R: bool>(a: Atom, o: &mut Out) {
     if let Some(r) = cache_ref::<R>(a, o) {
         return o.bytes(r);
     }
-    let e = a.entry();
-    let (ext, wide) = if UTF8 {
-        (e.dist, &e.dist16)
-    } else {
-        (e.t2b, &e.t2b16)
-    };
+    let (ext, wide) = atom_ext::<UTF8>(a);
     // Atoms of up to 16 bytes (tag and length included) as one 16-byte move when 16 bytes
     // are free: no branching on the length, no call. The bytes past the atom are overwritten
     // by what follows (or lie beyond the output's length).
