@@ -232,10 +232,8 @@ unsafe fn flat_elems<const U: bool, const R: bool>(
         for (i, e) in v.iter().enumerate() {
             match e {
                 Term::Atom(a) => {
-                    if let Some(i) = R.then(|| refs.iter().position(|r| r == a)).flatten() {
-                        dst.add(pos)
-                            .cast::<[u8; 2]>()
-                            .write_unaligned([ATOM_CACHE_REF, i as u8]);
+                    if let Some(r) = cache_ref::<R>(*a, refs) {
+                        dst.add(pos).cast::<[u8; 2]>().write_unaligned(r);
                         pos += 2;
                         continue;
                     }
@@ -540,7 +538,7 @@ fn atom_ext<const UTF8: bool>(a: Atom) -> (&'static [u8], &'static [u8; 16]) {
 
 #[inline(always)]
 fn put_atom<const UTF8: bool, const R: bool>(a: Atom, o: &mut Out) {
-    if let Some(r) = cache_ref::<R>(a, o) {
+    if let Some(r) = cache_ref::<R>(a, o.refs) {
         return o.bytes(r);
     }
     let (ext, wide) = atom_ext::<UTF8>(a);
@@ -564,7 +562,7 @@ fn node_bytes<'c, const U: bool, const R: bool>(
     o: &Out,
     cref: &'c mut [u8; 2],
 ) -> &'c [u8] {
-    match cache_ref::<R>(node, o) {
+    match cache_ref::<R>(node, o.refs) {
         Some(r) => {
             *cref = r;
             &cref[..]
@@ -575,11 +573,11 @@ fn node_bytes<'c, const U: bool, const R: bool>(
 
 /// With `R`, ATOM_CACHE_REF to `a` when the header names it.
 #[inline(always)]
-fn cache_ref<const R: bool>(a: Atom, o: &Out) -> Option<[u8; 2]> {
+fn cache_ref<const R: bool>(a: Atom, refs: &[Atom]) -> Option<[u8; 2]> {
     if !R {
         return None;
     }
-    let i = o.refs.iter().position(|r| *r == a)?;
+    let i = refs.iter().position(|r| *r == a)?;
     Some([ATOM_CACHE_REF, i as u8])
 }
 
